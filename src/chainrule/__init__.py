@@ -1,0 +1,45 @@
+"""chainrule: a deep-learning framework built from the chain rule up, with PyTorch's API.
+
+    import chainrule as torch
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    (x ** 2).sum().backward()
+    x.grad  # tensor([2., 4.])
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .backend import (dtype, device, float16, float32, float64, int8, int16, int32, int64, uint8,
+                      get_default_dtype, set_default_dtype)
+from .backend import bool_ as bool  # noqa: A001  (torch.bool)
+from .tensor import Tensor, Size
+from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled)
+from . import autograd
+from .ops import *  # noqa: F401,F403
+from .creation import *  # noqa: F401,F403
+from .random import (Generator, manual_seed, seed, initial_seed, default_generator,
+                     get_rng_state, set_rng_state)
+
+half, float, double = float16, float32, float64  # noqa: A001
+short, int, long = int16, int32, int64  # noqa: A001
+FloatTensor = DoubleTensor = LongTensor = BoolTensor = Tensor
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:
+    return input.numel()
+
+
+def is_floating_point(input) -> bool:
+    return input.is_floating_point()
+
+
+def __getattr__(name):
+    # subpackages that import heavier things load on first use
+    if name in ("viz", "nn", "optim", "data", "analysis", "io", "cli"):
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

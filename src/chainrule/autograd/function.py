@@ -1,0 +1,192 @@
+"""``Function``: one op of the graph, with its forward on arrays and its backward in Tensor ops.
+
+An op is a subclass with two static-looking methods:
+
+* ``forward(ctx, *arrays, **params) -> array`` runs on raw backend arrays (fast), may call
+  ``ctx.save_for_backward(*arrays)`` and store plain attributes on ``ctx``;
+* ``backward(ctx, grad) -> Tensor | tuple`` gets the gradient of the output as a Tensor and
+  returns one gradient per input (``None`` where there is none). It is written in Tensor ops, so
+  with ``create_graph=True`` the gradient is itself a graph (grad-of-grad).
+
+``Op.apply(*inputs, **params)`` calls ``forward`` and, when grad mode is on and an input requires
+grad, makes ``ctx`` a node of the graph. A node has one output. It holds ``next`` (per input: the
+input's node, the leaf tensor itself, or ``None``) and what ``forward`` saved, never the output
+tensor itself, so a dropped graph is freed by reference counting (no cycles).
+"""
+from __future__ import annotations
+
+from . import grad_mode
+
+_OUTPUT = object()          # marks "the op's own output" among saved values
+
+_FREED = ("Trying to backward through the graph a second time (or directly access saved tensors "
+          "after they have already been freed). Saved intermediate values of the graph are freed "
+          "when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to "
+          "backward through the graph a second time or if you need to access saved tensors after "
+          "calling backward.")
+
+
+class Function:
+    """Base class of every differentiable op (see the module docstring)."""
+
+    differentiable = True
+
+    # set by apply() on nodes of the graph
+    next: tuple = ()
+    _saved = ()
+    _out = None
+    _out_shape: tuple = ()
+    _out_dtype = None
+    _hooks = None
+    _retained = None
+
+    def forward(ctx, *args, **params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(ctx, grad):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(ctx).__name__} has no backward")
+
+    # ------------------------------------------------------------------ building the graph
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run the op on Tensors (or plain arrays/scalars, treated as constants)."""
+        ctx = cls()
+        arrays = []
+        record = False
+        for t in inputs:
+            if isinstance(t, Tensor):
+                arrays.append(t._data)
+                if t.requires_grad:
+                    record = True
+            else:
+                arrays.append(t)
+        record = record and grad_mode._state[0] and cls.differentiable
+        ctx._record = record
+        if record:
+            ctx._pending = []
+        try:
+            out = ctx.forward(*arrays, **params)
+        except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
+            raise _op_error(cls, inputs, e) from None
+        if not record:
+            return Tensor._make(out)
+        ctx.next = tuple((t.grad_fn or t) if isinstance(t, Tensor) and t.requires_grad else None
+                         for t in inputs)
+        ctx._out_shape = out.shape
+        ctx._out_dtype = out.dtype
+        pending = ctx._pending
+        del ctx._pending, ctx._record
+        if pending:
+            ctx._saved = tuple(_resolve(a, inputs, out, ctx) for a in pending)
+        return Tensor._make(out, True, ctx)
+
+    def save_for_backward(ctx, *arrays) -> None:
+        """Keep arrays for backward (only when a graph is being recorded).
+
+        An array that *is* an input's array or the output is given back as that Tensor (so its
+        own history is kept and second derivatives flow through it); any other array comes back
+        as a constant, so save only non-differentiable intermediates (masks, indices) that way.
+        """
+        if ctx._record:
+            ctx._pending.extend(arrays)
+
+    @property
+    def saved_tensors(ctx) -> tuple:
+        saved = ctx._saved
+        if saved is None:
+            raise RuntimeError(_FREED)
+        out = []
+        for s in saved:
+            if s is _OUTPUT:
+                out.append(Tensor._make(ctx._out, True, ctx))
+            elif type(s) is tuple:
+                t, version = s
+                if t._version != version:
+                    raise RuntimeError(
+                        f"one of the variables needed for gradient computation has been modified "
+                        f"by an inplace operation: [{t.dtype.name} {list(t.shape)}] is at version "
+                        f"{t._version}; expected version {version} instead ({ctx.name()})")
+                out.append(t)
+            else:
+                out.append(Tensor._make(s))
+        return tuple(out)
+
+    @property
+    def needs_input_grad(ctx) -> tuple:
+        return tuple(e is not None for e in ctx.next)
+
+    def release(ctx) -> None:
+        """Free what forward saved (after a backward without retain_graph)."""
+        if ctx._saved:
+            ctx._saved = None
+            ctx._out = None
+        elif ctx._saved is not None:
+            ctx._saved = None
+
+    # ------------------------------------------------------------------ introspection
+    def name(ctx) -> str:
+        """torch-style node name: ``MulBackward0``."""
+        return type(ctx).__name__ + "Backward0"
+
+    def register_hook(ctx, hook):
+        """A hook on the gradient of this node's output (what Tensor.register_hook uses)."""
+        if ctx._hooks is None:
+            ctx._hooks = []
+        ctx._hooks.append(hook)
+        return _RemovableHandle(ctx._hooks, hook)
+
+    @property
+    def next_functions(ctx) -> tuple:
+        return tuple((e if isinstance(e, Function) else (None if e is None else "AccumulateGrad"), 0)
+                     for e in ctx.next)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+
+class _RemovableHandle:
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+def _resolve(a, inputs, out, ctx):
+    if a is out:
+        ctx._out = out
+        return _OUTPUT
+    for t in inputs:
+        if isinstance(t, Tensor) and t._data is a:
+            return (t, t._version)
+    return a
+
+
+def _describe(x) -> str:
+    if isinstance(x, Tensor):
+        return f"{tuple(x.shape)} {x.dtype.name}"
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        return f"{tuple(x.shape)} {x.dtype}"
+    return repr(x)
+
+
+def _op_error(cls, inputs, e: Exception) -> Exception:
+    """Re-raise an array-library error as one that names the op, the shapes and the dtypes."""
+    if getattr(e, "_chainrule", False):
+        return e
+    name = getattr(cls, "op_name", cls.__name__.lower())
+    args = ", ".join(_describe(x) for x in inputs)
+    err = type(e)(f"{name}: invalid arguments ({args}): {e}")
+    err._chainrule = True
+    return err
+
+
+def op_error(kind, message: str) -> Exception:
+    """Make an error whose message is already complete (not rewrapped by apply)."""
+    err = kind(message)
+    err._chainrule = True
+    return err
+
+
+Tensor = None  # the Tensor class; set by chainrule.tensor once it exists (import cycle)

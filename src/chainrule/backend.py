@@ -1,0 +1,157 @@
+"""The array backend: NumPy for device 'cpu' (CuPy for 'cuda' later) and the dtype table.
+
+Every op reaches its array library through this module, so that a CuPy backend changes no op:
+``xp_of(array)`` returns the module that owns ``array``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "np", "xp_of", "dtype", "device", "to_np_dtype", "from_np_dtype",
+    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
+    "get_default_dtype", "set_default_dtype", "check_device",
+]
+
+
+def xp_of(array):
+    """The array module (numpy, later cupy) that owns ``array``."""
+    return np
+
+
+class dtype:
+    """A chainrule dtype: a name and the NumPy dtype that stores it (``chainrule.float32``)."""
+
+    __slots__ = ("name", "np_dtype", "is_floating_point", "is_complex", "is_signed", "itemsize")
+
+    def __init__(self, name: str, np_dtype):
+        self.name = name
+        self.np_dtype = np.dtype(np_dtype)
+        self.is_floating_point = self.np_dtype.kind == "f"
+        self.is_complex = self.np_dtype.kind == "c"
+        self.is_signed = self.np_dtype.kind in "fic"
+        self.itemsize = self.np_dtype.itemsize
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):  # dtypes are singletons
+        return (from_np_dtype, (self.np_dtype,))
+
+    def to_real(self) -> "dtype":
+        return self
+
+    def to_complex(self) -> "dtype":
+        raise NotImplementedError("complex dtypes are not supported")
+
+
+float16 = dtype("float16", np.float16)
+float32 = dtype("float32", np.float32)
+float64 = dtype("float64", np.float64)
+int8 = dtype("int8", np.int8)
+int16 = dtype("int16", np.int16)
+int32 = dtype("int32", np.int32)
+int64 = dtype("int64", np.int64)
+uint8 = dtype("uint8", np.uint8)
+bool_ = dtype("bool", np.bool_)
+
+_ALL = (float16, float32, float64, int8, int16, int32, int64, uint8, bool_)
+_BY_NP = {d.np_dtype: d for d in _ALL}
+_BY_NAME = {d.name: d for d in _ALL}
+_BY_NAME.update({"float": float32, "double": float64, "half": float16, "long": int64,
+                 "int": int32, "short": int16})
+
+_default = [float32]
+
+
+def from_np_dtype(np_dtype) -> dtype:
+    """The chainrule dtype of a NumPy dtype; TypeError for unsupported ones."""
+    try:
+        return _BY_NP[np_dtype]
+    except KeyError:
+        try:
+            return _BY_NP[np.dtype(np_dtype)]
+        except (KeyError, TypeError):
+            raise TypeError(f"dtype {np_dtype!r} is not supported by chainrule "
+                            f"(supported: {', '.join(d.name for d in _ALL)})") from None
+
+
+def to_np_dtype(d):
+    """NumPy dtype for a chainrule dtype, a NumPy dtype, a Python type or a name."""
+    if isinstance(d, dtype):
+        return d.np_dtype
+    if d is None:
+        return _default[0].np_dtype
+    if d is float:
+        return _default[0].np_dtype
+    if d is int:
+        return np.dtype(np.int64)
+    if d is bool:
+        return np.dtype(np.bool_)
+    if isinstance(d, str) and d in _BY_NAME:
+        return _BY_NAME[d].np_dtype
+    return from_np_dtype(d).np_dtype
+
+
+def get_default_dtype() -> dtype:
+    """The dtype that floating-point tensors get when none is given (float32 at start)."""
+    return _default[0]
+
+
+def set_default_dtype(d) -> None:
+    """Set the default floating-point dtype; only float32 and float64 are allowed, as in torch."""
+    d = from_np_dtype(to_np_dtype(d))
+    if d not in (float32, float64, float16):
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the "
+                        f"default type (got {d})")
+    _default[0] = d
+
+
+class device:
+    """Where a tensor lives: ``device('cpu')``. 'cuda' gives a clear error until CuPy lands."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str | "device" = "cpu", index: int | None = None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        if not isinstance(type, str):
+            raise TypeError(f"device: expected a string or a device, got {type!r}")
+        if ":" in type:
+            type, _, idx = type.partition(":")
+            index = int(idx)
+        if type not in ("cpu", "cuda"):
+            raise RuntimeError(f"device: expected one of cpu, cuda device type at start of "
+                               f"device string: {type}")
+        self.type = type
+        self.index = index
+
+    def __repr__(self) -> str:
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
+def check_device(d) -> device:
+    """Validate a ``device=`` argument; only 'cpu' exists until the CuPy backend lands."""
+    if d is None:
+        return CPU
+    d = d if isinstance(d, device) else device(d)
+    if d.type != "cpu":
+        raise RuntimeError(f"device {str(d)!r} is not available: chainrule's CUDA backend (CuPy) "
+                           f"is not implemented yet; use device='cpu'")
+    return CPU

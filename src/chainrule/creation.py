@@ -1,0 +1,554 @@
+"""Tensor creation (tensor, zeros, randn, ...) and the conversion methods (to, float, clone, ...),
+with torch's names, arguments and default dtypes."""
+from __future__ import annotations
+
+import numbers
+
+from . import backend
+from .backend import np, to_np_dtype, get_default_dtype, check_device
+from .autograd.function import Function
+from .random import rng
+from .tensor import Tensor
+from .ops._util import tensor_method, op_error
+
+__all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
+           "logspace", "eye", "rand", "randn", "randint", "randperm", "normal", "rand_like",
+           "randn_like", "randint_like", "bernoulli", "multinomial", "clone", "scalar_tensor"]
+
+
+# ------------------------------------------------------------------ data -> array
+def _infer_dtype(data):
+    """torch's inference for Python data: bool -> bool, int -> int64, float -> default."""
+    kinds = set()
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (list, tuple)):
+            stack.extend(x)
+        elif isinstance(x, Tensor):
+            kinds.add(x._data.dtype.kind)
+        elif isinstance(x, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(x, numbers.Integral):
+            kinds.add("i")
+        elif isinstance(x, numbers.Real):
+            kinds.add("f")
+        elif isinstance(x, np.ndarray):
+            kinds.add(x.dtype.kind)
+        else:
+            raise op_error(TypeError, f"tensor: could not infer dtype of {type(x).__name__}")
+    if "c" in kinds:
+        raise op_error(TypeError, "tensor: complex numbers are not supported")
+    if "f" in kinds:
+        return get_default_dtype().np_dtype
+    if "i" in kinds or "u" in kinds:
+        return np.dtype(np.int64)
+    if "b" in kinds:
+        return np.dtype(np.bool_)
+    return get_default_dtype().np_dtype
+
+
+def _unwrap(x):
+    if isinstance(x, Tensor):
+        return x._data
+    if isinstance(x, (list, tuple)):
+        return [_unwrap(v) for v in x]
+    return x
+
+
+def _to_array(data, dtype=None, copy: bool = True):
+    """A backend array from Python data, a NumPy array or a Tensor (``dtype`` None: inferred)."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        if dtype is not None:
+            arr = arr.astype(to_np_dtype(dtype), copy=copy)
+        return arr.copy() if copy and arr is data._data else arr
+    if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and
+                                        not isinstance(data, (list, tuple))):
+        arr = np.asarray(data)
+        if arr.dtype.kind in "U S O".split():
+            raise op_error(TypeError, f"tensor: can't convert an array of dtype {arr.dtype}")
+        target = to_np_dtype(dtype) if dtype is not None else arr.dtype
+        backend.from_np_dtype(target)
+        return arr.astype(target, copy=copy) if copy or arr.dtype != target else arr
+    if isinstance(data, (str, bytes)):
+        raise op_error(TypeError, f"tensor: can't convert {type(data).__name__} to a tensor")
+    np_dtype = to_np_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    try:
+        arr = np.array(_unwrap(data), dtype=np_dtype)
+    except ValueError as e:
+        raise op_error(ValueError, f"tensor: expected a rectangular nested sequence of numbers "
+                                   f"({e})") from None
+    if arr.dtype == object:
+        raise op_error(TypeError, "tensor: could not convert the data to a tensor")
+    return arr
+
+
+def _finish(arr, requires_grad: bool) -> Tensor:
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
+           pin_memory: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
+    check_device(device)
+    return _finish(_to_array(data, dtype, copy=True), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """A tensor sharing memory with ``data`` when it already has the right dtype."""
+    check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
+        return data
+    return Tensor._make(_to_array(data, dtype, copy=False))
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
+    check_device(device)
+    return _finish(_to_array(obj, dtype, copy=bool(copy)), requires_grad)
+
+
+def from_numpy(ndarray) -> Tensor:
+    """A tensor that shares memory with a NumPy array."""
+    if not isinstance(ndarray, np.ndarray):
+        raise op_error(TypeError, f"from_numpy: expected np.ndarray (got "
+                                  f"{type(ndarray).__name__})")
+    backend.from_np_dtype(ndarray.dtype)
+    return Tensor._make(ndarray)
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(s, dtype=dtype or get_default_dtype(), device=device,
+                  requires_grad=requires_grad)
+
+
+def _size(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    out = []
+    for s in size:
+        if isinstance(s, Tensor):
+            s = int(s)
+        if not isinstance(s, (int, np.integer)):
+            raise op_error(TypeError, f"size must be a sequence of ints, got {size!r}")
+        if s < 0:
+            raise op_error(RuntimeError, f"Trying to create tensor with negative dimension {s}: "
+                                         f"{list(size)}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def _filled(fill, size, dtype, device, requires_grad):
+    check_device(device)
+    return _finish(np.full(_size(size), fill, dtype=to_np_dtype(dtype)), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of zeros."""
+    check_device(device)
+    return _finish(np.zeros(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+
+
+def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
+    """A tensor of ones."""
+    check_device(device)
+    return _finish(np.ones(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+
+
+def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
+          memory_format=None) -> Tensor:
+    """An uninitialised tensor."""
+    check_device(device)
+    return _finish(np.empty(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+
+
+def _fill_dtype(fill_value, dtype):
+    if dtype is not None:
+        return dtype
+    if isinstance(fill_value, (bool, np.bool_)):
+        return backend.bool_
+    if isinstance(fill_value, numbers.Integral):
+        return backend.int64
+    return get_default_dtype()
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with ``fill_value`` (dtype inferred from it, as torch)."""
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
+    return _filled(fill_value, (size,) if isinstance(size, (int, np.integer)) else (tuple(size),),
+                   _fill_dtype(fill_value, dtype), device, requires_grad)
+
+
+def _like(input, dtype):
+    return input.dtype if dtype is None else dtype
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return zeros(input._data.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return ones(input._data.shape, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return empty(input._data.shape, dtype=_like(input, dtype), device=device,
+                 requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
+              memory_format=None):
+    return full(input._data.shape, fill_value, dtype=_like(input, dtype), device=device,
+                requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are integers."""
+    check_device(device)
+    if end is None:
+        start, end = 0, start
+    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise op_error(RuntimeError, "arange: step must be nonzero")
+    if dtype is None:
+        dtype = backend.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
+            else get_default_dtype()
+    return _finish(np.arange(*vals, dtype=np.float64).astype(to_np_dtype(dtype))
+                   if to_np_dtype(dtype).kind == "f" else
+                   np.arange(*vals).astype(to_np_dtype(dtype)), requires_grad)
+
+
+def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    check_device(device)
+    return _finish(np.linspace(float(start), float(end), int(steps)).astype(to_np_dtype(dtype)),
+                   requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
+             requires_grad=False) -> Tensor:
+    check_device(device)
+    return _finish(np.logspace(float(start), float(end), int(steps), base=base)
+                   .astype(to_np_dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The identity matrix (n x m)."""
+    check_device(device)
+    return _finish(np.eye(n, m, dtype=to_np_dtype(dtype)), requires_grad)
+
+
+# ------------------------------------------------------------------ random
+def _float_dtype(dtype, op):
+    np_dtype = to_np_dtype(dtype)
+    if np_dtype.kind != "f":
+        raise op_error(RuntimeError, f"{op}: expected a floating-point dtype, got {dtype}")
+    return np_dtype
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    check_device(device)
+    d = _float_dtype(dtype, "rand")
+    arr = rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
+    return _finish(arr.astype(d, copy=False), requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    check_device(device)
+    d = _float_dtype(dtype, "randn")
+    arr = rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
+    return _finish(arr.astype(d, copy=False), requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
+            requires_grad=False) -> Tensor:
+    """Integers uniform in [low, high); ``randint(high, size)`` starts at 0."""
+    check_device(device)
+    if size is None:
+        if isinstance(high, (tuple, list)):
+            low, high, size = 0, low, high
+        else:
+            raise op_error(TypeError, "randint: missing required argument 'size'")
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise op_error(RuntimeError, f"randint: random_ expects 'from' to be less than 'to', "
+                                     f"but got from={low} >= to={high}")
+    arr = rng(generator).integers(low, high, size=_size((size,)))
+    return _finish(arr.astype(to_np_dtype(dtype or backend.int64)), requires_grad)
+
+
+def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    check_device(device)
+    return _finish(rng(generator).permutation(int(n)).astype(to_np_dtype(dtype or backend.int64)),
+                   requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
+           requires_grad=False) -> Tensor:
+    """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
+    check_device(device)
+    m = mean._data if isinstance(mean, Tensor) else mean
+    s = std._data if isinstance(std, Tensor) else std
+    if isinstance(s, np.ndarray) and (s < 0).any() or not isinstance(s, np.ndarray) and s < 0:
+        raise op_error(RuntimeError, "normal: expected all elements of std >= 0.0")
+    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    if dtype is None:
+        dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
+    d = _float_dtype(dtype, "normal")
+    arr = m + s * rng(generator).standard_normal(shape)
+    return _finish(np.asarray(arr, dtype=d), requires_grad)
+
+
+def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False):
+    return rand(input._data.shape, dtype=_like(input, dtype), generator=generator,
+                requires_grad=requires_grad)
+
+
+def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False):
+    return randn(input._data.shape, dtype=_like(input, dtype), generator=generator,
+                 requires_grad=requires_grad)
+
+
+def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None):
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input._data.shape, dtype=_like(input, dtype), generator=generator)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
+    """1 with probability ``input`` (or ``p``), else 0, in input's dtype."""
+    probs = input._data if p is None else np.full(input._data.shape, p)
+    if ((probs < 0) | (probs > 1)).any():
+        raise op_error(RuntimeError, "bernoulli: Expected p_in >= 0 && p_in <= 1 to be true")
+    u = rng(generator).random(input._data.shape)
+    return Tensor._make((u < probs).astype(input._data.dtype))
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, *, generator=None) -> Tensor:
+    """Indices drawn from the (unnormalised) rows of ``input``."""
+    p = np.asarray(input._data, dtype=np.float64)
+    if (p < 0).any() or not np.isfinite(p).all():
+        raise op_error(RuntimeError, "multinomial: probability tensor contains either `inf`, "
+                                     "`nan` or element < 0")
+    rows = p.reshape(-1, p.shape[-1])
+    g = rng(generator)
+    out = np.empty((rows.shape[0], num_samples), dtype=np.int64)
+    for i, row in enumerate(rows):
+        total = row.sum()
+        if total <= 0:
+            raise op_error(RuntimeError, "multinomial: invalid multinomial distribution "
+                                         "(sum of probabilities <= 0)")
+        if not replacement and num_samples > np.count_nonzero(row):
+            raise op_error(RuntimeError, "multinomial: cannot sample n_sample > prob_dist."
+                                         "size(-1) samples without replacement")
+        out[i] = g.choice(row.size, size=num_samples, replace=replacement, p=row / total)
+    return Tensor._make(out.reshape(p.shape[:-1] + (num_samples,)))
+
+
+# ------------------------------------------------------------------ conversion methods
+class Clone(Function):
+    """y = a copy of x;  dy/dx = 1."""
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad):
+        return grad
+
+
+@tensor_method
+def clone(input, *, memory_format=None) -> Tensor:
+    """A copy with its own memory (differentiable)."""
+    return Clone.apply(input)
+
+
+@tensor_method
+def contiguous(input, memory_format=None) -> Tensor:
+    """C-contiguous memory: self when it already is."""
+    if input._data.flags.c_contiguous:
+        return input
+    return Clone.apply(input)
+
+
+def _parse_to(args, kwargs):
+    dtype = kwargs.pop("dtype", None)
+    device = kwargs.pop("device", None)
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, backend.device)):
+            device = a
+        elif a is not None:
+            dtype = a
+    return dtype, device
+
+
+@tensor_method
+def to(input, *args, **kwargs) -> Tensor:
+    """``to(dtype)``, ``to(device)``, ``to(other)``: a tensor of that dtype/device (self when it
+    already is, unless ``copy=True``); differentiable through dtype casts."""
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    dtype, device = _parse_to(args, kwargs)
+    if kwargs:
+        raise op_error(TypeError, f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    check_device(device)
+    if dtype is None or to_np_dtype(dtype) == input._data.dtype:
+        return Clone.apply(input) if copy else input
+    from .ops.elementwise import Cast
+    target = to_np_dtype(dtype)
+    if input.requires_grad and target.kind not in "fc":
+        return Tensor._make(input._data.astype(target))
+    return Cast.apply(input, target)
+
+
+def _caster(name, dt):
+    def method(self, memory_format=None):
+        return to(self, dt)
+    method.__name__ = name
+    method.__doc__ = f"``self.to({dt})``."
+    setattr(Tensor, name, method)
+
+
+for _name, _dt in [("float", backend.float32), ("double", backend.float64),
+                   ("half", backend.float16), ("long", backend.int64), ("int", backend.int32),
+                   ("short", backend.int16), ("bool", backend.bool_), ("byte", backend.uint8),
+                   ("char", backend.int8)]:
+    _caster(_name, _dt)
+
+
+@tensor_method
+def type_as(input, other) -> Tensor:
+    return to(input, other.dtype)
+
+
+@tensor_method(name="type")
+def _type(input, dtype=None, non_blocking=False):
+    """The type name (``'chainrule.FloatTensor'``) or a cast to ``dtype``."""
+    if dtype is None:
+        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                 "bool": "Bool"}
+        return f"chainrule.{names[input.dtype.name]}Tensor"
+    return to(input, dtype)
+
+
+@tensor_method
+def cpu(input, memory_format=None) -> Tensor:
+    return input
+
+
+@tensor_method
+def cuda(input, device=None, non_blocking=False, memory_format=None) -> Tensor:
+    check_device("cuda")
+
+
+# ------------------------------------------------------------------ new_* and in-place fills
+@tensor_method
+def new_zeros(input, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return zeros(*size, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method
+def new_ones(input, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return ones(*size, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method
+def new_empty(input, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return empty(*size, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+
+@tensor_method
+def new_full(input, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+    return full(size, fill_value, dtype=dtype or input.dtype, device=device,
+                requires_grad=requires_grad)
+
+
+@tensor_method
+def new_tensor(input, data, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return tensor(data, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
+
+
+def _fill_inplace(self, op: str, values) -> Tensor:
+    """Write values into self (no graph); torch refuses this on a leaf that requires grad."""
+    self._snapshot(op)
+    self._data[...] = values
+    self._version += 1
+    return self
+
+
+@tensor_method
+def zero_(input) -> Tensor:
+    """Fill with zeros in place."""
+    return _fill_inplace(input, "zero_", 0)
+
+
+@tensor_method
+def fill_(input, value) -> Tensor:
+    """Fill with ``value`` in place (differentiable when ``value`` is a tensor with grad)."""
+    if isinstance(value, Tensor) and value.requires_grad:
+        from .autograd import grad_mode
+        if grad_mode.is_grad_enabled():
+            return input._inplace(zeros_like(input) + value.expand(input._data.shape))
+        value = value._data
+    return _fill_inplace(input, "fill_", value._data if isinstance(value, Tensor) else value)
+
+
+@tensor_method
+def copy_(input, src, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast) into self in place; differentiable w.r.t. ``src``."""
+    src = src if isinstance(src, Tensor) else tensor(src)
+    try:
+        np.broadcast_shapes(src._data.shape, input._data.shape)
+    except ValueError:
+        raise op_error(RuntimeError, f"copy_: the source of shape {tuple(src._data.shape)} "
+                                     f"can't be broadcast to {tuple(input._data.shape)}") from None
+    from .autograd import grad_mode
+    if src.requires_grad and grad_mode.is_grad_enabled():
+        base = input._snapshot("copy_")
+        return input._inplace(base * 0 + src.to(input.dtype).expand(input._data.shape))
+    return _fill_inplace(input, "copy_", src._data)
+
+
+@tensor_method
+def normal_(input, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_inplace(input, "normal_",
+                         mean + std * rng(generator).standard_normal(input._data.shape))
+
+
+@tensor_method
+def uniform_(input, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_inplace(input, "uniform_", rng(generator).uniform(a, b, input._data.shape))
+
+
+@tensor_method
+def bernoulli_(input, p=0.5, *, generator=None) -> Tensor:
+    probs = p._data if isinstance(p, Tensor) else p
+    return _fill_inplace(input, "bernoulli_", rng(generator).random(input._data.shape) < probs)
+
+
+@tensor_method
+def random_(input, low=0, high=None, *, generator=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    return _fill_inplace(input, "random_", rng(generator).integers(low, high, input._data.shape))
+
+
+@tensor_method
+def exponential_(input, lambd: float = 1.0, *, generator=None) -> Tensor:
+    return _fill_inplace(input, "exponential_",
+                         rng(generator).exponential(1.0 / lambd, input._data.shape))
+

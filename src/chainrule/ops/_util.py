@@ -1,0 +1,129 @@
+"""Helpers shared by every op family: method attachment, type promotion, un-broadcasting."""
+from __future__ import annotations
+
+import numbers
+
+from ..backend import np, get_default_dtype, from_np_dtype
+from ..tensor import Tensor, _wrap_dim
+from ..autograd.function import op_error
+
+__all__ = ["tensor_method", "unbroadcast", "binary_operands", "to_tensor", "wrap_dim",
+           "dims_of", "op_error", "Tensor", "np", "describe"]
+
+
+def tensor_method(fn=None, *, name: str | None = None):
+    """Attach a functional op as a Tensor method too: ``@tensor_method def sum(input, ...)``."""
+    def attach(f):
+        setattr(Tensor, name or f.__name__, f)
+        return f
+    return attach(fn) if fn is not None else attach
+
+
+def wrap_dim(dim: int, ndim: int, op: str) -> int:
+    """A dim in ``[-ndim, ndim)`` as a non-negative index; IndexError naming the op otherwise."""
+    return _wrap_dim(dim, ndim, op)
+
+
+def dims_of(dim, ndim: int, op: str):
+    """Normalise ``dim`` (None, int, or sequence) to a sorted tuple of non-negative dims."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (wrap_dim(int(dim), ndim, op),)
+    dims = tuple(wrap_dim(int(d), ndim, op) for d in dim)
+    if len(set(dims)) != len(dims):
+        raise op_error(RuntimeError, f"{op}: dim {tuple(dim)} appears multiple times in the list "
+                                     f"of dims")
+    return tuple(sorted(dims))
+
+
+def describe(t) -> str:
+    return f"{tuple(t._data.shape)} {t.dtype.name}"
+
+
+def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
+    """Sum ``grad`` down to ``shape``: undo NumPy broadcasting (one helper for every op)."""
+    gshape = grad._data.shape
+    if gshape == shape:
+        return grad
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and gshape[i + lead] != 1)
+    if dims:
+        grad = grad.sum(dim=dims, keepdim=True)
+    if lead:
+        grad = grad.reshape(shape)
+    elif grad._data.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+# ------------------------------------------------------------------ type promotion (torch rules)
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _scalar_category(x) -> int:
+    if hasattr(x, "dtype"):          # a NumPy scalar or 0-d array counts as a number
+        return _CATEGORY[x.dtype.kind]
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, numbers.Integral):
+        return 1
+    if isinstance(x, numbers.Real):
+        return 2
+    raise op_error(TypeError, f"expected a Tensor or a number, got {type(x).__name__}")
+
+
+def result_dtype(a, b):
+    """The NumPy dtype of ``a op b`` by torch's rules: categories bool < int < float; a Python
+    number never widens a tensor of its category; a 0-d tensor gives way to a dimensioned one."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        da, db = a._data.dtype, b._data.dtype
+        if da == db:
+            return da
+        ca, cb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+        za, zb = a._data.ndim == 0, b._data.ndim == 0
+        if ca != cb:
+            return da if ca > cb else db
+        if za != zb:
+            return db if za else da
+        return np.promote_types(da, db)
+    t, s = (a, b) if ta else (b, a)
+    dt = t._data.dtype
+    cs = _scalar_category(s)
+    ct = _CATEGORY[dt.kind]
+    if cs <= ct:
+        return dt
+    if cs == 1:
+        return np.dtype(np.int64)
+    return get_default_dtype().np_dtype
+
+
+def to_tensor(x, dtype=None) -> Tensor:
+    """A Tensor from a Tensor, a number or an array (constants get the given NumPy dtype)."""
+    if isinstance(x, Tensor):
+        return x if dtype is None or x._data.dtype == dtype else x.to(from_np_dtype(dtype))
+    return Tensor._make(np.asarray(x, dtype=dtype))
+
+
+def binary_operands(a, b, op: str, floating: bool = False):
+    """Promote the operands of a binary op to one dtype. Python numbers become constants (0-d
+    arrays, no graph); tensors of another dtype are cast with a differentiable ``to``."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise op_error(TypeError, f"{op}: expected at least one Tensor, got "
+                                  f"{type(a).__name__} and {type(b).__name__}")
+    if not isinstance(a, Tensor) and hasattr(a, "dtype") and getattr(a, "ndim", 0):
+        a = Tensor._make(a)
+    if not isinstance(b, Tensor) and hasattr(b, "dtype") and getattr(b, "ndim", 0):
+        b = Tensor._make(b)
+    dt = result_dtype(a, b)
+    if floating and dt.kind not in "fc":
+        dt = get_default_dtype().np_dtype
+    return _operand(a, dt), _operand(b, dt)
+
+
+def _operand(x, dt):
+    if isinstance(x, Tensor):
+        return x if x._data.dtype == dt else x.to(from_np_dtype(dt))
+    return np.asarray(x, dtype=dt)
