@@ -25,26 +25,25 @@ def _flat_outputs(out):
 
 def numerical_jacobian(fn, inputs, eps: float = 1e-6):
     """J[k][i, j] = d out_k[j] / d in_i[i] by central differences (one block per input/output)."""
-    from .grad_mode import no_grad
     diff = _diff_inputs(inputs)
-    with no_grad():
-        outs = _flat_outputs(fn(*inputs))
-        blocks = [[np.zeros((x._data.size, o._data.size)) for o in outs] for x in diff]
-        for i, x in enumerate(diff):
-            flat = x._data.reshape(-1)           # a view: perturb in place
-            if not np.shares_memory(flat, x._data):
-                raise GradcheckError("gradcheck: inputs must be contiguous tensors")
-            for j in range(flat.size):
-                orig = flat[j].item()
-                flat[j] = orig + eps
-                plus = [o._data.astype(np.float64).ravel().copy() for o in
-                        _flat_outputs(fn(*inputs))]
-                flat[j] = orig - eps
-                minus = [o._data.astype(np.float64).ravel().copy() for o in
-                         _flat_outputs(fn(*inputs))]
-                flat[j] = orig
-                for k in range(len(outs)):
-                    blocks[i][k][j] = (plus[k] - minus[k]) / (2 * eps)
+    # grad mode stays on: fn may differentiate inside (gradgradcheck does)
+    outs = _flat_outputs(fn(*inputs))
+    blocks = [[np.zeros((x._data.size, o._data.size)) for o in outs] for x in diff]
+    for i, x in enumerate(diff):
+        flat = x._data.reshape(-1)           # a view: perturb in place
+        if not np.shares_memory(flat, x._data):
+            raise GradcheckError("gradcheck: inputs must be contiguous tensors")
+        for j in range(flat.size):
+            orig = flat[j].item()
+            flat[j] = orig + eps
+            plus = [o._data.astype(np.float64).ravel().copy() for o in
+                    _flat_outputs(fn(*inputs))]
+            flat[j] = orig - eps
+            minus = [o._data.astype(np.float64).ravel().copy() for o in
+                     _flat_outputs(fn(*inputs))]
+            flat[j] = orig
+            for k in range(len(outs)):
+                blocks[i][k][j] = (plus[k] - minus[k]) / (2 * eps)
     return blocks
 
 
@@ -109,6 +108,8 @@ def gradgradcheck(func, inputs, grad_outputs=None, *, eps: float = 1e-6, atol: f
     from . import grad
     inputs = _as_tuple(inputs)
     outs = _flat_outputs(func(*inputs))
+    if not any(o.requires_grad for o in outs):
+        raise GradcheckError("gradgradcheck: no output of the function requires grad")
     if grad_outputs is None:
         gen = Generator().manual_seed(0)
         grad_outputs = tuple(Tensor._make(gen.rng.standard_normal(o._data.shape)
