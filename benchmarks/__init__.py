@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks of chainrule against PyTorch (run as ``python -m benchmarks.NAME``)."""

@@ -1,0 +1,62 @@
+"""Timing harness shared by the benchmarks: same work in chainrule and in torch, in one run.
+
+Method (docs/performance.md): warm-ups first; then each library is timed in its own block (never
+interleaved call by call: OpenBLAS threads spin for ~0.1 s after a call and would bill the other
+library); several repeats; medians; torch gets as many threads as the BLAS NumPy uses. The
+allocator settings below are applied to both libraries alike (glibc otherwise returns big blocks
+to the OS and page-faults on every step).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+
+_MALLOC = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
+
+
+def reexec_with_allocator_settings() -> None:
+    """Restart the interpreter once with the glibc allocator settings in the environment."""
+    if all(os.environ.get(k) == v for k, v in _MALLOC.items()):
+        return
+    env = dict(os.environ, **_MALLOC)
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+
+
+def threads() -> int:
+    return int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1))
+
+
+def setup_torch():
+    import torch
+    torch.set_num_threads(threads())
+    return torch
+
+
+def median_time(step, repeats: int = 30, warmup: int = 5, inner: int = 1) -> float:
+    """Median seconds per call of ``step()`` (``inner`` calls per timing sample)."""
+    for _ in range(warmup):
+        step()
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for _ in range(inner):
+            step()
+        samples.append((time.perf_counter() - t0) / inner)
+    return statistics.median(samples)
+
+
+def machine() -> str:
+    import numpy as np
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, threads={threads()}")
+
+
+def print_table(title: str, header: list[str], rows: list[list]) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(header)]
+    print("  ".join(str(h).rjust(w) for h, w in zip(header, widths)))
+    for r in rows:
+        print("  ".join(str(c).rjust(w) for c, w in zip(r, widths)))

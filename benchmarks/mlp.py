@@ -1,0 +1,131 @@
+"""Training step of the 784-256-256-10 tanh MLP (softmax cross-entropy, plain SGD): chainrule vs
+PyTorch eager in one run, plus a hand-written NumPy step as the floor of what NumPy allows.
+
+    python -m benchmarks.mlp [--repeats 30]
+
+Prints milliseconds per step and the ratios chainrule/torch and numpy/torch (lower is better).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
+                       print_table)
+
+SIZES = (784, 256, 256, 10)
+LR = 0.01
+
+
+def init_weights(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    ws = []
+    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        ws.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(np.float32))
+        ws.append(rng.uniform(-bound, bound, (fan_out,)).astype(np.float32))
+    return ws
+
+
+def data(batch: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((batch, SIZES[0])).astype(np.float32),
+            rng.integers(0, SIZES[-1], batch).astype(np.int64))
+
+
+def chainrule_step(x_np, y_np):
+    import chainrule as cr
+    import chainrule.nn.functional as F
+    params = [cr.from_numpy(w.copy()).requires_grad_() for w in init_weights()]
+    x, y = cr.from_numpy(x_np), cr.from_numpy(y_np)
+
+    def step():
+        h = x
+        for i in range(0, len(params) - 2, 2):
+            h = (h @ params[i] + params[i + 1]).tanh()
+        loss = F.cross_entropy(h @ params[-2] + params[-1], y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with cr.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=LR)
+        return loss
+    return step
+
+
+def torch_step(torch, x_np, y_np):
+    F = torch.nn.functional
+    params = [torch.from_numpy(w.copy()).requires_grad_() for w in init_weights()]
+    x, y = torch.from_numpy(x_np), torch.from_numpy(y_np)
+
+    def step():
+        h = x
+        for i in range(0, len(params) - 2, 2):
+            h = (h @ params[i] + params[i + 1]).tanh()
+        loss = F.cross_entropy(h @ params[-2] + params[-1], y)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.sub_(p.grad, alpha=LR)
+        return loss
+    return step
+
+
+def numpy_step(x, y):
+    """The same step by hand in NumPy: forward, backward and update, no framework."""
+    ws = [w.copy() for w in init_weights()]
+    n = x.shape[0]
+    onehot = np.zeros((n, SIZES[-1]), np.float32)
+    onehot[np.arange(n), y] = 1
+
+    def step():
+        hs = [x]
+        for i in range(0, len(ws) - 2, 2):
+            hs.append(np.tanh(hs[-1] @ ws[i] + ws[i + 1]))
+        z = hs[-1] @ ws[-2] + ws[-1]
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        p = e / e.sum(axis=1, keepdims=True)
+        g = (p - onehot) / n
+        grads = []
+        for i in range(len(ws) - 2, -1, -2):
+            h = hs[i // 2]
+            grads.append((h.T @ g, g.sum(0)))
+            if i:
+                g = (g @ ws[i].T) * (1 - h * h)
+        for (gw, gb), i in zip(grads, range(len(ws) - 2, -1, -2)):
+            ws[i] -= LR * gw
+            ws[i + 1] -= LR * gb
+    return step
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--batches", default="64,256")
+    args = ap.parse_args(argv)
+    reexec_with_allocator_settings()
+    torch = setup_torch()
+    rows = []
+    for batch in (int(b) for b in args.batches.split(",")):
+        x, y = data(batch)
+        inner = max(1, 2048 // batch)
+        t_cr = median_time(chainrule_step(x, y), args.repeats, inner=inner)
+        t_np = median_time(numpy_step(x, y), args.repeats, inner=inner)
+        time.sleep(0.2)
+        t_th = median_time(torch_step(torch, x, y), args.repeats, inner=inner)
+        rows.append([batch, f"{t_cr * 1e3:.3f}", f"{t_th * 1e3:.3f}", f"{t_np * 1e3:.3f}",
+                     f"{t_cr / t_th:.2f}", f"{t_np / t_th:.2f}"])
+    print(f"machine: {machine()}, torch {torch.__version__}")
+    print_table("MLP 784-256-256-10 tanh, cross-entropy, SGD: one training step",
+                ["batch", "chainrule ms", "torch ms", "numpy ms", "chainrule/torch",
+                 "numpy/torch"], rows)
+
+
+if __name__ == "__main__":
+    main()
