@@ -104,13 +104,14 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     if gi is not None:
                         gi = _check(node, gi, e._out_shape, e._out_dtype)
                         prev = grads.get(e)
-                        grads[e] = gi if prev is None else prev + gi
+                        grads[e] = gi if prev is None else _sum(prev, gi, create_graph)
                     n = deps[e] - 1
                     deps[e] = n
                     if n == 0:
                         ready.append(e)
                 elif gi is not None:
-                    _add_leaf(leaf_grads, e, _check(node, gi, e._data.shape, e._data.dtype))
+                    _add_leaf(leaf_grads, e, _check(node, gi, e._data.shape, e._data.dtype),
+                              create_graph)
     finally:
         grad_mode._state[0] = prev_mode
 
@@ -152,12 +153,19 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
     return None
 
 
-def _add_leaf(leaf_grads, leaf, g):
+def _sum(a, b, create_graph: bool):
+    """a + b for gradients: a recorded op only when the gradient itself is differentiated."""
+    if create_graph:
+        return a + b
+    return Tensor._make(a._data + b._data)
+
+
+def _add_leaf(leaf_grads, leaf, g, create_graph: bool = False):
     entry = leaf_grads.get(id(leaf))
     if entry is None:
         leaf_grads[id(leaf)] = [leaf, g]
     else:
-        entry[1] = entry[1] + g
+        entry[1] = _sum(entry[1], g, create_graph)
 
 
 def _release_children(node, deps, ready):

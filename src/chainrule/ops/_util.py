@@ -46,15 +46,15 @@ def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     gshape = grad._data.shape
     if gshape == shape:
         return grad
+    from .reduction import Sum
+    from .shape import Reshape
     lead = len(gshape) - len(shape)
     dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and gshape[i + lead] != 1)
     if dims:
-        grad = grad.sum(dim=dims, keepdim=True)
-    if lead:
-        grad = grad.reshape(shape)
-    elif grad._data.shape != shape:
-        grad = grad.reshape(shape)
+        grad = Sum.apply(grad, dims, True)
+    if grad._data.shape != shape:
+        grad = Reshape.apply(grad, shape)
     return grad
 
 
@@ -110,6 +110,15 @@ def to_tensor(x, dtype=None) -> Tensor:
 def binary_operands(a, b, op: str, floating: bool = False):
     """Promote the operands of a binary op to one dtype. Python numbers become constants (0-d
     arrays, no graph); tensors of another dtype are cast with a differentiable ``to``."""
+    # fast paths: same-dtype tensors; a float tensor with a Python number
+    ta, tb = type(a), type(b)
+    if ta is Tensor and tb is Tensor:
+        if a._data.dtype == b._data.dtype and (not floating or a._data.dtype.kind == "f"):
+            return a, b
+    elif ta is Tensor and (tb is float or tb is int) and a._data.dtype.kind == "f":
+        return a, a._data.dtype.type(b)
+    elif tb is Tensor and (ta is float or ta is int) and b._data.dtype.kind == "f":
+        return b._data.dtype.type(a), b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise op_error(TypeError, f"{op}: expected at least one Tensor, got "
                                   f"{type(a).__name__} and {type(b).__name__}")

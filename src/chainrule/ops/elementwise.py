@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..backend import np, xp_of
 from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error, describe,
@@ -277,6 +278,10 @@ def fmod(input, other):
 def pow(input, exponent):
     """``input ** exponent`` (tensor or number on either side)."""
     if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+        from ._util import result_dtype
+        dt = result_dtype(input, exponent)     # int ** 0.5 is float, as torch
+        if dt != input._data.dtype:
+            input = input.to(Tensor._dtype_of(dt))
         if exponent == 2:
             return square(input)
         if exponent == 1:
@@ -1035,9 +1040,47 @@ class Cast(Function):
 
 
 # ======================================================================== in-place variants
+_UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
+
+
+def _ufunc_inplace(self, ufunc, name, other, alpha):
+    """x.add_(y) etc. with nothing to record: one NumPy ufunc writing into x's own array."""
+    o = other._data if isinstance(other, Tensor) else other
+    if alpha != 1:
+        o = o * alpha
+    shape = self._data.shape
+    if getattr(o, "ndim", 0) and np.broadcast_shapes(shape, o.shape) != shape:
+        raise op_error(RuntimeError, f"{name}_: output with shape {list(shape)} doesn't match "
+                                     f"the broadcast shape "
+                                     f"{list(np.broadcast_shapes(shape, o.shape))}")
+    from ._util import result_dtype
+    from ..backend import get_default_dtype, scalar_type_name
+    from ..tensor import _can_cast_inplace
+    res = result_dtype(self, other if isinstance(other, Tensor) else
+                       (Tensor._make(np.asarray(o)) if np.ndim(o) else o))
+    if ufunc is np.true_divide and res.kind != "f":
+        res = get_default_dtype().np_dtype
+    if not _can_cast_inplace(res, self._data.dtype):     # torch: no float into an int tensor
+        raise op_error(RuntimeError, f"{name}_: result type {scalar_type_name(res)} can't be "
+                                     f"cast to the desired output type "
+                                     f"{scalar_type_name(self.dtype)}")
+    try:
+        ufunc(self._data, o, out=self._data, casting="unsafe")
+    except (TypeError, ValueError) as e:
+        raise op_error(RuntimeError, f"{name}_: {e}") from None
+    self._version += 1
+    return self
+
+
 def _make_inplace(name, fn):
+    ufunc = _UFUNCS.get(name)
+
     def method(self, *args, **kwargs):
-        return self._inplace(fn(self._snapshot(name + "_"), *args, **kwargs))
+        if ufunc is not None and len(args) == 1 and set(kwargs) <= {"alpha"} and (
+                not grad_mode._state[0] or not (self.requires_grad or getattr(
+                    args[0], "requires_grad", False))):
+            return _ufunc_inplace(self, ufunc, name, args[0], kwargs.get("alpha", 1))
+        return self._inplace(fn(self._snapshot(name + "_"), *args, **kwargs), name + "_")
     method.__name__ = name + "_"
     method.__doc__ = f"In-place {name}."
     setattr(Tensor, name + "_", method)
@@ -1052,7 +1095,7 @@ for _name, _fn in [("add", add), ("sub", sub), ("mul", mul), ("div", div), ("pow
                    ("leaky_relu", leaky_relu), ("elu", elu), ("clamp_min", clamp_min),
                    ("clamp_max", clamp_max), ("fmod", fmod), ("subtract", sub),
                    ("multiply", mul), ("divide", div), ("rsqrt", rsqrt), ("log1p", log1p),
-                   ("expm1", expm1)]:
+                   ("expm1", expm1), ("floor_divide", floor_divide)]:
     _make_inplace(_name, _fn)
 
 
