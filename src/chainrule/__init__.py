@@ -17,6 +17,9 @@ from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode, i
 from . import autograd
 from .ops import *  # noqa: F401,F403
 from .creation import *  # noqa: F401,F403
+from .backend import promote_types
+from .ops._util import result_type
+from ._format import set_printoptions, get_printoptions, printoptions
 from .random import (Generator, manual_seed, seed, initial_seed, default_generator,
                      get_rng_state, set_rng_state)
 
@@ -39,7 +42,7 @@ def is_floating_point(input) -> bool:
 
 def __getattr__(name):
     # subpackages that import heavier things load on first use
-    if name in ("viz", "nn", "optim", "data", "analysis", "io", "cli"):
+    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "io", "cli"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")

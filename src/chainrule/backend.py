@@ -10,7 +10,8 @@ import numpy as np
 __all__ = [
     "np", "xp_of", "dtype", "device", "to_np_dtype", "from_np_dtype",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
-    "get_default_dtype", "set_default_dtype", "check_device",
+    "get_default_dtype", "set_default_dtype", "check_device", "promote_types",
+    "scalar_type_name",
 ]
 
 
@@ -76,21 +77,62 @@ def from_np_dtype(np_dtype) -> dtype:
                             f"(supported: {', '.join(d.name for d in _ALL)})") from None
 
 
-def to_np_dtype(d):
-    """NumPy dtype for a chainrule dtype, a NumPy dtype, a Python type or a name."""
+def to_np_dtype(d, op: str | None = None):
+    """NumPy dtype for a chainrule dtype, a NumPy dtype, a Python type (``float`` is float64,
+    ``int`` int64, ``bool`` bool, as in torch) or a name; ``None`` is the default dtype.
+    A TypeError (naming ``op`` when given) for anything else."""
     if isinstance(d, dtype):
         return d.np_dtype
     if d is None:
         return _default[0].np_dtype
     if d is float:
-        return _default[0].np_dtype
+        return np.dtype(np.float64)
     if d is int:
         return np.dtype(np.int64)
     if d is bool:
         return np.dtype(np.bool_)
-    if isinstance(d, str) and d in _BY_NAME:
-        return _BY_NAME[d].np_dtype
-    return from_np_dtype(d).np_dtype
+    if isinstance(d, str):
+        if d.startswith("chainrule.") or d.startswith("torch."):
+            d = d.partition(".")[2]
+        if d in _BY_NAME:
+            return _BY_NAME[d].np_dtype
+    try:
+        return from_np_dtype(d).np_dtype
+    except TypeError as e:
+        if op is None:
+            raise
+        raise TypeError(f"{op}(): argument 'dtype': {e}") from None
+
+
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+                 "bool": "Bool"}
+
+
+def scalar_type_name(d) -> str:
+    """torch's C++ name of a dtype, as its error messages print it: float32 -> 'Float'."""
+    return _SCALAR_NAMES[from_np_dtype(to_np_dtype(d)).name]
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def promote_np(a, b):
+    """torch's ``promote_types`` on NumPy dtypes: across categories (bool < integer < floating)
+    the higher category's type wins (int64 + float32 -> float32, unlike NumPy); within one,
+    the smallest type that holds both."""
+    a, b = np.dtype(a), np.dtype(b)
+    if a == b:
+        return a
+    ra, rb = _KIND_RANK[a.kind], _KIND_RANK[b.kind]
+    if ra != rb:
+        return a if ra > rb else b
+    return np.promote_types(a, b)
+
+
+def promote_types(type1, type2) -> dtype:
+    """The smallest dtype to which both ``type1`` and ``type2`` can be cast (torch's rules)."""
+    return from_np_dtype(promote_np(to_np_dtype(type1), to_np_dtype(type2)))
 
 
 def get_default_dtype() -> dtype:
@@ -146,12 +188,14 @@ class device:
 CPU = device("cpu")
 
 
-def check_device(d) -> device:
-    """Validate a ``device=`` argument; only 'cpu' exists until the CuPy backend lands."""
+def check_device(d, op: str | None = None) -> device:
+    """Validate a ``device=`` argument of ``op``; only 'cpu' exists until the CuPy backend
+    lands, so 'cuda' raises a RuntimeError that says so."""
     if d is None:
         return CPU
     d = d if isinstance(d, device) else device(d)
     if d.type != "cpu":
-        raise RuntimeError(f"device {str(d)!r} is not available: chainrule's CUDA backend (CuPy) "
-                           f"is not implemented yet; use device='cpu'")
+        where = f"{op}: " if op else ""
+        raise RuntimeError(f"{where}device {str(d)!r} is not available: chainrule's CUDA backend "
+                           f"(CuPy) is not implemented yet; use device='cpu'")
     return CPU

@@ -2,6 +2,7 @@
 with torch's names, arguments and default dtypes."""
 from __future__ import annotations
 
+import math
 import numbers
 
 from . import backend
@@ -18,35 +19,56 @@ __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "ful
 
 
 # ------------------------------------------------------------------ data -> array
-def _infer_dtype(data):
-    """torch's inference for Python data: bool -> bool, int -> int64, float -> default."""
-    kinds = set()
+def _infer_dtype(data, op: str = "tensor"):
+    """torch's inference for Python data: the promotion (``promote_types``) of every element's
+    type, where a bool is bool, an int int64, a float the default dtype, and a NumPy scalar, a
+    NumPy array or a Tensor keeps its own dtype. Empty data gets the default dtype."""
+    result = None
     stack = [data]
     while stack:
         x = stack.pop()
         if isinstance(x, (list, tuple)):
             stack.extend(x)
-        elif isinstance(x, Tensor):
-            kinds.add(x._data.dtype.kind)
-        elif isinstance(x, (bool, np.bool_)):
-            kinds.add("b")
+            continue
+        if isinstance(x, Tensor):
+            dt = x._data.dtype
+        elif isinstance(x, (np.ndarray, np.generic)):
+            dt = x.dtype
+        elif isinstance(x, bool):
+            dt = np.dtype(np.bool_)
         elif isinstance(x, numbers.Integral):
-            kinds.add("i")
+            dt = np.dtype(np.int64)
         elif isinstance(x, numbers.Real):
-            kinds.add("f")
-        elif isinstance(x, np.ndarray):
-            kinds.add(x.dtype.kind)
+            dt = get_default_dtype().np_dtype
+        elif isinstance(x, numbers.Complex):
+            raise op_error(TypeError, f"{op}: complex numbers are not supported")
         else:
-            raise op_error(TypeError, f"tensor: could not infer dtype of {type(x).__name__}")
-    if "c" in kinds:
-        raise op_error(TypeError, "tensor: complex numbers are not supported")
-    if "f" in kinds:
-        return get_default_dtype().np_dtype
-    if "i" in kinds or "u" in kinds:
-        return np.dtype(np.int64)
-    if "b" in kinds:
-        return np.dtype(np.bool_)
-    return get_default_dtype().np_dtype
+            raise op_error(TypeError, f"{op}: could not infer dtype of {type(x).__name__}")
+        if dt.kind not in "biuf":
+            raise op_error(TypeError, f"{op}: can't convert data of dtype {dt} to a tensor")
+        result = dt if result is None else backend.promote_np(result, dt)
+    return get_default_dtype().np_dtype if result is None else result
+
+
+def _ragged_message(data) -> str | None:
+    """torch's wording for a nested list that is not rectangular (None when it is)."""
+    def shape_of(x):
+        return len(x) if isinstance(x, (list, tuple)) else None
+
+    level = [data]
+    dim = 0
+    while level:
+        lengths = [shape_of(x) for x in level]
+        if any(n is None for n in lengths) and any(n is not None for n in lengths):
+            return f"expected a number or a sequence at every position of dim {dim}"
+        if all(n is None for n in lengths):
+            break
+        if len(set(lengths)) > 1:
+            return (f"expected sequence of length {lengths[0]} at dim {dim} "
+                    f"(got {next(n for n in lengths if n != lengths[0])})")
+        level = [y for x in level for y in x]
+        dim += 1
+    return None
 
 
 def _unwrap(x):
@@ -57,29 +79,31 @@ def _unwrap(x):
     return x
 
 
-def _to_array(data, dtype=None, copy: bool = True):
+def _to_array(data, dtype=None, copy: bool = True, op: str = "tensor"):
     """A backend array from Python data, a NumPy array or a Tensor (``dtype`` None: inferred)."""
     if isinstance(data, Tensor):
         arr = data._data
         if dtype is not None:
-            arr = arr.astype(to_np_dtype(dtype), copy=copy)
+            arr = arr.astype(to_np_dtype(dtype, op), copy=copy)
         return arr.copy() if copy and arr is data._data else arr
     if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and
                                         not isinstance(data, (list, tuple))):
         arr = np.asarray(data)
         if arr.dtype.kind in "U S O".split():
             raise op_error(TypeError, f"tensor: can't convert an array of dtype {arr.dtype}")
-        target = to_np_dtype(dtype) if dtype is not None else arr.dtype
-        backend.from_np_dtype(target)
+        target = to_np_dtype(dtype, op) if dtype is not None else arr.dtype
+        try:
+            backend.from_np_dtype(target)
+        except TypeError as e:
+            raise op_error(TypeError, f"{op}: {e}") from None
         return arr.astype(target, copy=copy) if copy or arr.dtype != target else arr
     if isinstance(data, (str, bytes)):
         raise op_error(TypeError, f"tensor: can't convert {type(data).__name__} to a tensor")
-    np_dtype = to_np_dtype(dtype) if dtype is not None else _infer_dtype(data)
+    np_dtype = to_np_dtype(dtype, op) if dtype is not None else _infer_dtype(data, op)
     try:
         arr = np.array(_unwrap(data), dtype=np_dtype)
-    except ValueError as e:
-        raise op_error(ValueError, f"tensor: expected a rectangular nested sequence of numbers "
-                                   f"({e})") from None
+    except (ValueError, TypeError) as e:
+        raise op_error(type(e), f"{op}: {_ragged_message(data) or e}") from None
     if arr.dtype == object:
         raise op_error(TypeError, "tensor: could not convert the data to a tensor")
     return arr
@@ -95,20 +119,20 @@ def _finish(arr, requires_grad: bool) -> Tensor:
 def tensor(data, *, dtype=None, device=None, requires_grad: bool = False,
            pin_memory: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays, tensors)."""
-    check_device(device)
+    check_device(device, "tensor")
     return _finish(_to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """A tensor sharing memory with ``data`` when it already has the right dtype."""
-    check_device(device)
+    check_device(device, "as_tensor")
     if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
         return data
     return Tensor._make(_to_array(data, dtype, copy=False))
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
-    check_device(device)
+    check_device(device, "asarray")
     return _finish(_to_array(obj, dtype, copy=bool(copy)), requires_grad)
 
 
@@ -126,44 +150,49 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False) -> Tensor:
                   requires_grad=requires_grad)
 
 
-def _size(size) -> tuple:
+def _size(size, op: str = "empty") -> tuple:
+    """A shape from varargs ``(2, 3)``, a tuple or list ``((2, 3),)`` or a Size."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
     for s in size:
         if isinstance(s, Tensor):
-            s = int(s)
-        if not isinstance(s, (int, np.integer)):
-            raise op_error(TypeError, f"size must be a sequence of ints, got {size!r}")
+            s = s.__index__()
+        if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+            raise op_error(TypeError, f"{op}(): argument 'size' must be a sequence of ints, got "
+                                      f"{tuple(size)!r}")
         if s < 0:
-            raise op_error(RuntimeError, f"Trying to create tensor with negative dimension {s}: "
-                                         f"{list(size)}")
+            raise op_error(RuntimeError, f"{op}: Trying to create tensor with negative dimension "
+                                         f"{s}: {list(size)}")
         out.append(int(s))
     return tuple(out)
 
 
-def _filled(fill, size, dtype, device, requires_grad):
-    check_device(device)
-    return _finish(np.full(_size(size), fill, dtype=to_np_dtype(dtype)), requires_grad)
+def _filled(fill, size, dtype, device, requires_grad, op="full"):
+    check_device(device, op)
+    return _finish(np.full(_size(size, op), fill, dtype=to_np_dtype(dtype, op)), requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
-    """A tensor of zeros."""
-    check_device(device)
-    return _finish(np.zeros(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+    """A tensor of zeros; ``size`` as varargs (``zeros(2, 3)``) or one sequence."""
+    check_device(device, "zeros")
+    return _finish(np.zeros(_size(size, "zeros"), dtype=to_np_dtype(dtype, "zeros")),
+                   requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad: bool = False, out=None) -> Tensor:
-    """A tensor of ones."""
-    check_device(device)
-    return _finish(np.ones(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+    """A tensor of ones; ``size`` as varargs or one sequence."""
+    check_device(device, "ones")
+    return _finish(np.ones(_size(size, "ones"), dtype=to_np_dtype(dtype, "ones")),
+                   requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad: bool = False, out=None,
           memory_format=None) -> Tensor:
-    """An uninitialised tensor."""
-    check_device(device)
-    return _finish(np.empty(_size(size), dtype=to_np_dtype(dtype)), requires_grad)
+    """An uninitialised tensor; ``size`` as varargs or one sequence."""
+    check_device(device, "empty")
+    return _finish(np.empty(_size(size, "empty"), dtype=to_np_dtype(dtype, "empty")),
+                   requires_grad)
 
 
 def _fill_dtype(fill_value, dtype):
@@ -177,9 +206,14 @@ def _fill_dtype(fill_value, dtype):
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
-    """A tensor filled with ``fill_value`` (dtype inferred from it, as torch)."""
+    """A tensor filled with ``fill_value`` (dtype inferred from it, as torch: bool, int64 or
+    the default float dtype)."""
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
+    if not isinstance(fill_value, (numbers.Number, np.generic)) or \
+            isinstance(fill_value, numbers.Complex) and not isinstance(fill_value, numbers.Real):
+        raise op_error(TypeError, f"full(): argument 'fill_value' must be a number, not "
+                                  f"{type(fill_value).__name__}")
     return _filled(fill_value, (size,) if isinstance(size, (int, np.integer)) else (tuple(size),),
                    _fill_dtype(fill_value, dtype), device, requires_grad)
 
@@ -189,65 +223,97 @@ def _like(input, dtype):
 
 
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Zeros with the shape (and, unless given, the dtype) of ``input``."""
     return zeros(input._data.shape, dtype=_like(input, dtype), device=device,
                  requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """Ones with the shape (and, unless given, the dtype) of ``input``."""
     return ones(input._data.shape, dtype=_like(input, dtype), device=device,
                 requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, device=None, requires_grad=False, memory_format=None):
+    """An uninitialised tensor with the shape (and dtype) of ``input``."""
     return empty(input._data.shape, dtype=_like(input, dtype), device=device,
                  requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False,
               memory_format=None):
+    """``fill_value`` everywhere, with the shape and (unless given) the dtype of ``input``."""
     return full(input._data.shape, fill_value, dtype=_like(input, dtype), device=device,
                 requires_grad=requires_grad)
 
 
+def _number(v, op: str, name: str):
+    if isinstance(v, Tensor):
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise op_error(TypeError, f"{op}(): argument '{name}' must be a number, not "
+                                  f"{type(v).__name__}")
+    return v
+
+
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 when all are integers."""
-    check_device(device)
+    """Values ``start + i * step`` for i = 0 .. ceil((end - start) / step) - 1 (``end``
+    exclusive); int64 when start, end and step are all integers, else the default dtype."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    start, end, step = (_number(v, "arange", n) for v, n in
+                        ((start, "start"), (end, "end"), (step, "step")))
     if step == 0:
         raise op_error(RuntimeError, "arange: step must be nonzero")
+    if not all(math.isfinite(float(v)) for v in (start, end)):
+        raise op_error(RuntimeError, f"arange: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise op_error(RuntimeError, f"arange: upper bound and lower bound inconsistent with "
+                                     f"step sign (start={start}, end={end}, step={step})")
     if dtype is None:
-        dtype = backend.int64 if all(isinstance(v, numbers.Integral) for v in vals) \
-            else get_default_dtype()
-    return _finish(np.arange(*vals, dtype=np.float64).astype(to_np_dtype(dtype))
-                   if to_np_dtype(dtype).kind == "f" else
-                   np.arange(*vals).astype(to_np_dtype(dtype)), requires_grad)
+        dtype = backend.int64 if all(isinstance(v, numbers.Integral)
+                                     for v in (start, end, step)) else get_default_dtype()
+    target = to_np_dtype(dtype, "arange")
+    n = max(0, math.ceil((end - start) / step))
+    if target.kind == "f":
+        arr = (start + np.arange(n, dtype=np.float64) * step).astype(target)
+    else:
+        arr = (np.arange(n, dtype=np.int64) * int(step) + int(start)).astype(target) \
+            if all(isinstance(v, numbers.Integral) for v in (start, step)) \
+            else (start + np.arange(n) * step).astype(target)
+    return _finish(arr, requires_grad)
 
 
 def linspace(start, end, steps: int, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
-    check_device(device)
-    return _finish(np.linspace(float(start), float(end), int(steps)).astype(to_np_dtype(dtype)),
-                   requires_grad)
+    check_device(device, "linspace")
+    if int(steps) < 0:
+        raise op_error(RuntimeError, f"linspace: number of steps must be non-negative "
+                                     f"(got {steps})")
+    return _finish(np.linspace(float(start), float(end), int(steps))
+                   .astype(to_np_dtype(dtype, "linspace")), requires_grad)
 
 
 def logspace(start, end, steps: int, base: float = 10.0, *, dtype=None, device=None,
              requires_grad=False) -> Tensor:
-    check_device(device)
+    """``steps`` values ``base ** x`` for x evenly spaced from ``start`` to ``end``."""
+    check_device(device, "logspace")
     return _finish(np.logspace(float(start), float(end), int(steps), base=base)
-                   .astype(to_np_dtype(dtype)), requires_grad)
+                   .astype(to_np_dtype(dtype, "logspace")), requires_grad)
 
 
 def eye(n: int, m: int | None = None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """The identity matrix (n x m)."""
-    check_device(device)
-    return _finish(np.eye(n, m, dtype=to_np_dtype(dtype)), requires_grad)
+    check_device(device, "eye")
+    if n < 0 or (m is not None and m < 0):
+        raise op_error(RuntimeError, f"eye: n and m must be non-negative, got n={n}, m={m}")
+    return _finish(np.eye(n, m, dtype=to_np_dtype(dtype, "eye")), requires_grad)
 
 
 # ------------------------------------------------------------------ random
 def _float_dtype(dtype, op):
-    np_dtype = to_np_dtype(dtype)
+    np_dtype = to_np_dtype(dtype, op)
     if np_dtype.kind != "f":
         raise op_error(RuntimeError, f"{op}: expected a floating-point dtype, got {dtype}")
     return np_dtype
@@ -255,24 +321,25 @@ def _float_dtype(dtype, op):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples in [0, 1)."""
-    check_device(device)
+    check_device(device, "rand")
     d = _float_dtype(dtype, "rand")
-    arr = rng(generator).random(_size(size), dtype=d if d != np.float16 else np.float32)
+    arr = rng(generator).random(_size(size, "rand"), dtype=d if d != np.float16 else np.float32)
     return _finish(arr.astype(d, copy=False), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    check_device(device)
+    check_device(device, "randn")
     d = _float_dtype(dtype, "randn")
-    arr = rng(generator).standard_normal(_size(size), dtype=d if d != np.float16 else np.float32)
+    arr = rng(generator).standard_normal(_size(size, "randn"),
+                                         dtype=d if d != np.float16 else np.float32)
     return _finish(arr.astype(d, copy=False), requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None,
             requires_grad=False) -> Tensor:
     """Integers uniform in [low, high); ``randint(high, size)`` starts at 0."""
-    check_device(device)
+    check_device(device, "randint")
     if size is None:
         if isinstance(high, (tuple, list)):
             low, high, size = 0, low, high
@@ -283,13 +350,13 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high <= low:
         raise op_error(RuntimeError, f"randint: random_ expects 'from' to be less than 'to', "
                                      f"but got from={low} >= to={high}")
-    arr = rng(generator).integers(low, high, size=_size((size,)))
-    return _finish(arr.astype(to_np_dtype(dtype or backend.int64)), requires_grad)
+    arr = rng(generator).integers(low, high, size=_size((size,), "randint"))
+    return _finish(arr.astype(to_np_dtype(dtype or backend.int64, "randint")), requires_grad)
 
 
 def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
-    check_device(device)
+    check_device(device, "randperm")
     return _finish(rng(generator).permutation(int(n)).astype(to_np_dtype(dtype or backend.int64)),
                    requires_grad)
 
@@ -297,12 +364,13 @@ def randperm(n: int, *, generator=None, dtype=None, device=None, requires_grad=F
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None,
            requires_grad=False) -> Tensor:
     """Normal samples; ``mean``/``std`` may be tensors (broadcast) or numbers with ``size``."""
-    check_device(device)
+    check_device(device, "normal")
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if isinstance(s, np.ndarray) and (s < 0).any() or not isinstance(s, np.ndarray) and s < 0:
         raise op_error(RuntimeError, "normal: expected all elements of std >= 0.0")
-    shape = _size((size,)) if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    shape = (_size((size,), "normal") if size is not None
+             else np.broadcast_shapes(np.shape(m), np.shape(s)))
     if dtype is None:
         dtype = next((t.dtype for t in (mean, std) if isinstance(t, Tensor)), None)
     d = _float_dtype(dtype, "normal")
@@ -311,19 +379,22 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
 
 
 def rand_like(input, *, dtype=None, generator=None, device=None, requires_grad=False):
+    """Uniform [0, 1) samples with the shape (and dtype) of ``input``."""
     return rand(input._data.shape, dtype=_like(input, dtype), generator=generator,
-                requires_grad=requires_grad)
+                device=device, requires_grad=requires_grad)
 
 
 def randn_like(input, *, dtype=None, generator=None, device=None, requires_grad=False):
+    """Standard normal samples with the shape (and dtype) of ``input``."""
     return randn(input._data.shape, dtype=_like(input, dtype), generator=generator,
-                 requires_grad=requires_grad)
+                 device=device, requires_grad=requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, generator=None, device=None):
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=_like(input, dtype), generator=generator)
+    return randint(low, high, input._data.shape, dtype=_like(input, dtype), generator=generator,
+                   device=device)
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -404,11 +475,11 @@ def to(input, *args, **kwargs) -> Tensor:
     dtype, device = _parse_to(args, kwargs)
     if kwargs:
         raise op_error(TypeError, f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    check_device(device)
-    if dtype is None or to_np_dtype(dtype) == input._data.dtype:
+    check_device(device, "to")
+    if dtype is None or to_np_dtype(dtype, "to") == input._data.dtype:
         return Clone.apply(input) if copy else input
     from .ops.elementwise import Cast
-    target = to_np_dtype(dtype)
+    target = to_np_dtype(dtype, "to")
     if input.requires_grad and target.kind not in "fc":
         return Tensor._make(input._data.astype(target))
     return Cast.apply(input, target)
@@ -452,7 +523,9 @@ def cpu(input, memory_format=None) -> Tensor:
 
 @tensor_method
 def cuda(input, device=None, non_blocking=False, memory_format=None) -> Tensor:
-    check_device("cuda")
+    """Move to the GPU: a clear error until the CuPy backend lands."""
+    check_device("cuda" if device is None else device if not isinstance(device, int)
+                 else f"cuda:{device}", "cuda")
 
 
 # ------------------------------------------------------------------ new_* and in-place fills
@@ -482,9 +555,26 @@ def new_tensor(input, data, *, dtype=None, device=None, requires_grad=False) -> 
     return tensor(data, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)
 
 
+class _Overwrite(Function):
+    """y = values (x's old contents are discarded);  dy/dx = 0. An in-place fill of a tensor
+    with history: the history is cut, as torch's ZeroBackward/FillBackward."""
+
+    op_name = "fill_"
+
+    def forward(ctx, x, values):
+        out = x.copy()
+        out[...] = values
+        return out
+
+    def backward(ctx, grad):
+        return grad.new_zeros(grad.shape)
+
+
 def _fill_inplace(self, op: str, values) -> Tensor:
     """Write values into self (no graph); torch refuses this on a leaf that requires grad."""
-    self._snapshot(op)
+    snap = self._snapshot(op)
+    if snap is not self and self.requires_grad:     # a non-leaf, in grad mode
+        return self._inplace(_Overwrite.apply(snap, values))
     self._data[...] = values
     self._version += 1
     return self
@@ -512,14 +602,18 @@ def copy_(input, src, non_blocking: bool = False) -> Tensor:
     """Copy ``src`` (broadcast) into self in place; differentiable w.r.t. ``src``."""
     src = src if isinstance(src, Tensor) else tensor(src)
     try:
-        np.broadcast_shapes(src._data.shape, input._data.shape)
+        ok = np.broadcast_shapes(src._data.shape, input._data.shape) == input._data.shape
     except ValueError:
-        raise op_error(RuntimeError, f"copy_: the source of shape {tuple(src._data.shape)} "
-                                     f"can't be broadcast to {tuple(input._data.shape)}") from None
+        ok = False
+    if not ok:
+        raise op_error(RuntimeError, f"copy_: the source of shape {list(src._data.shape)} "
+                                     f"can't be broadcast to the output shape "
+                                     f"{list(input._data.shape)}")
     from .autograd import grad_mode
     if src.requires_grad and grad_mode.is_grad_enabled():
         base = input._snapshot("copy_")
-        return input._inplace(base * 0 + src.to(input.dtype).expand(input._data.shape))
+        return input._inplace(_Overwrite.apply(base, 0) + src.to(input.dtype)
+                              .expand(input._data.shape))
     return _fill_inplace(input, "copy_", src._data)
 
 

@@ -18,6 +18,27 @@ class Size(tuple):
     def __repr__(self) -> str:
         return f"chainrule.Size({list(self)})"
 
+    __str__ = __repr__
+
+    def __getitem__(self, key):
+        out = tuple.__getitem__(self, key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
+
     def numel(self) -> int:
         n = 1
         for s in self:
@@ -28,7 +49,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_hooks", "_version", "_name",
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_hooks", "_ver", "_name",
                  "__weakref__")
     __array_priority__ = 1000          # ndarray op Tensor -> Tensor's reflected operator
 
@@ -39,13 +60,13 @@ class Tensor:
         if not isinstance(data, Tensor) and np.isscalar(data) and not isinstance(data, str):
             raise TypeError("Tensor(x) with a number is torch's legacy size constructor; "
                             "use chainrule.tensor(x) or chainrule.empty(n)")
-        backend.check_device(device)
+        backend.check_device(device, "Tensor")
         self._data = _to_array(data, dtype if dtype is not None else backend.get_default_dtype())
         self.grad = None
         self.requires_grad = False
         self.grad_fn = None
         self._hooks = None
-        self._version = 0
+        self._ver = 0
         self._name = None
         if requires_grad:
             self.requires_grad_(True)
@@ -59,7 +80,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._hooks = None
-        t._version = 0
+        t._ver = 0
         t._name = None
         return t
 
@@ -188,15 +209,20 @@ class Tensor:
         return self._data
 
     def __float__(self) -> float:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is "
-                               f"ambiguous")
+            raise RuntimeError(f"Boolean value of Tensor with "
+                               f"{'no values' if self._data.size == 0 else 'more than one value'}"
+                               f" is ambiguous")
         return bool(self._data.reshape(()).item())
 
     def __index__(self) -> int:
@@ -223,10 +249,11 @@ class Tensor:
         if not self.is_leaf:
             raise RuntimeError("requires_grad_: you can only change requires_grad flags of leaf "
                                "variables. If you want to use a computed variable in a subgraph "
-                               "that doesn't require differentiation use var_no_grad = var.detach()")
+                               "that doesn't require differentiation use "
+                               "var_no_grad = var.detach()")
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(f"requires_grad_: only Tensors of floating point dtype can "
-                               f"require gradients (got {self.dtype})")
+            raise RuntimeError(f"requires_grad_: only Tensors of floating point and complex dtype "
+                               f"can require gradients (got {self.dtype.name})")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -249,7 +276,7 @@ class Tensor:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that doesn't "
                                "require gradient")
         if self.grad_fn is not None:
-            return self.grad_fn.register_hook(hook)
+            return self.grad_fn._register_tensor_hook(hook)
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -329,16 +356,25 @@ class Tensor:
         return _ops.abs(self)
 
     def __invert__(self):
-        return _ops.logical_not(self) if self._data.dtype == np.bool_ else _ops.bitwise_not(self)
+        return _ops.bitwise_not(self)
 
     def __and__(self, other):
-        return _ops.logical_and(self, other)
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _ops.bitwise_and(other, self)
 
     def __or__(self, other):
-        return _ops.logical_or(self, other)
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _ops.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return _ops.logical_xor(self, other)
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _ops.bitwise_xor(other, self)
 
     def __eq__(self, other):
         return _ops.eq(self, other)
@@ -376,33 +412,62 @@ class Tensor:
     def __itruediv__(self, other):
         return self.div_(other)
 
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
     # ------------------------------------------------------------------ in-place machinery
-    def _inplace(self, result: "Tensor") -> "Tensor":
+    def _inplace(self, result: "Tensor", op: str = "in-place op") -> "Tensor":
         """Make ``self`` hold ``result`` (computed out of place from a snapshot of self).
 
         Without a graph the values are written into self's own array (so views see them);
         with one, self takes the result's array and history and its version goes up, so a
         backward that needs the old values raises instead of computing a wrong gradient.
         """
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(f"{op}: output with shape {list(self._data.shape)} doesn't match "
+                               f"the broadcast shape {list(result._data.shape)}")
+        if not _can_cast_inplace(result._data.dtype, self._data.dtype):
+            raise RuntimeError(f"{op}: result type "
+                               f"{backend.scalar_type_name(result._data.dtype)} can't be cast "
+                               f"to the desired output type {backend.scalar_type_name(self.dtype)}")
         if result.grad_fn is None:
-            out = self._data
-            if out.shape != result._data.shape:
-                raise RuntimeError(f"in-place op: output with shape {tuple(out.shape)} doesn't "
-                                   f"match the broadcast shape {tuple(result._data.shape)}")
-            if not np.can_cast(result._data.dtype, out.dtype, "same_kind"):
-                raise RuntimeError(f"in-place op: result type {self._dtype_of(result._data.dtype)}"
-                                   f" can't be cast to the desired output type {self.dtype}")
-            np.copyto(out, result._data, casting="unsafe")
+            np.copyto(self._data, result._data, casting="unsafe")
+            self._version += 1
         else:
-            if result._data.shape != self._data.shape:
-                raise RuntimeError(f"in-place op: output with shape {tuple(self._data.shape)} "
-                                   f"doesn't match the broadcast shape "
-                                   f"{tuple(result._data.shape)}")
             self._data = result._data.astype(self._data.dtype, copy=False)
             self.grad_fn = result.grad_fn
             self.requires_grad = True
-        self._version += 1
+            self._ver += 1                  # the old array is untouched: nothing to flag
         return self
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops changed this tensor (saved tensors are checked against it)."""
+        return self._ver
+
+    @_version.setter
+    def _version(self, v: int) -> None:
+        # bumped after writing into self._data: if the node that made self saved that very
+        # array (its output), its backward must now raise instead of using the new values
+        self._ver = v
+        node = self.grad_fn
+        if node is not None and node._out is self._data:
+            node._out_written = v
 
     def _snapshot(self, op: str) -> "Tensor":
         """The tensor an in-place op computes from (checks torch's rule for leaves)."""
@@ -412,8 +477,17 @@ class Tensor:
         if not grad_mode._state[0]:
             return self
         t = Tensor._make(self._data, self.requires_grad, self.grad_fn)
-        t._version = self._version
+        t._ver = self._ver
         return t
+
+
+_KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _can_cast_inplace(src, dst) -> bool:
+    """torch's rule for writing a result into an existing tensor: no lowering of the category
+    (float into an integer tensor, integer into bool); within a category any width is fine."""
+    return _KIND_RANK[np.dtype(src).kind] <= _KIND_RANK[np.dtype(dst).kind]
 
 
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:

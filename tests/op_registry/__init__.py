@@ -14,6 +14,7 @@ Input specs (``inputs`` of an OpCase), each turned into a NumPy array by ``make_
     B(shape)          bool mask, no grad
     K(value)          a constant passed as given (numbers, tuples, arrays): no conversion
     F(shape, grad=False) etc.: a float input that does not require grad
+    F(shape, zeros=(i, j)): F with exact zeros at flat indices i, j (ops with special cases at 0)
 Family files (elementwise.py, reduction.py, ...) each define ``CASES``; add a module to
 ``FAMILIES`` below when you add a family.
 """
@@ -36,8 +37,8 @@ class Spec:
     grad: bool = True
 
 
-def F(*shape, grad: bool = True) -> Spec:
-    return Spec("float", _shape(shape), grad=grad)
+def F(*shape, grad: bool = True, zeros: tuple = ()) -> Spec:
+    return Spec("float", _shape(shape), grad=grad, value=tuple(zeros))
 
 
 def P(*shape, grad: bool = True) -> Spec:
@@ -92,6 +93,7 @@ def make_inputs(case: OpCase, np_dtype=np.float64):
             x = rng.standard_normal(s.shape)
             x = np.sign(x) * (np.abs(x) + 0.1)
             x = np.where(x == 0, 0.5, x)
+            x.flat[list(s.value or ())] = 0
         elif s.kind == "positive":
             x = rng.uniform(0.5, 2.0, s.shape)
         elif s.kind == "unit":

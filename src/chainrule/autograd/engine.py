@@ -83,14 +83,26 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if node._retained is not None:
                 t = node._retained()
                 if t is not None:
-                    gd = g if create_graph else g.detach()
+                    # a copy: g may be a read-only broadcast or flow on into a leaf's .grad
+                    gd = g if create_graph else Tensor._make(g._data.copy())
                     t.grad = gd if t.grad is None else t.grad + gd
+            if node._prehooks:
+                for hook in node._prehooks:
+                    r = hook((g,))
+                    if r is not None:
+                        g = r[0]
             if capture is not None and node in capture:
                 for i in capture[node]:
                     results[i] = g
             in_grads = node.backward(g)
             if type(in_grads) is not tuple:
                 in_grads = (in_grads,)
+            if node._posthooks:
+                in_grads = in_grads + (None,) * (len(node.next) - len(in_grads))
+                for hook in node._posthooks:
+                    r = hook(in_grads, (g,))
+                    if r is not None:
+                        in_grads = tuple(r)
             if len(in_grads) < len(node.next) and any(node.next[len(in_grads):]):
                 # backward may omit trailing inputs that are constants or parameters
                 raise RuntimeError(f"{node.name()}: backward returned {len(in_grads)} gradients "

@@ -16,6 +16,9 @@ tensor itself, so a dropped graph is freed by reference counting (no cycles).
 from __future__ import annotations
 
 from . import grad_mode
+from ..backend import np as _np
+
+_np_generic = _np.generic
 
 _OUTPUT = object()          # marks "the op's own output" among saved values
 
@@ -35,9 +38,12 @@ class Function:
     next: tuple = ()
     _saved = ()
     _out = None
+    _out_written = 0            # the output's version once written in place (saved output)
     _out_shape: tuple = ()
     _out_dtype = None
-    _hooks = None
+    _hooks = None               # Tensor.register_hook on this node's output
+    _prehooks = None            # register_prehook: hook(grad_outputs) -> grad_outputs | None
+    _posthooks = None           # register_hook: hook(grad_inputs, grad_outputs) -> grad_inputs
     _retained = None
 
     def forward(ctx, *args, **params):  # pragma: no cover - abstract
@@ -68,6 +74,10 @@ class Function:
             out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
             raise _op_error(cls, inputs, e) from None
+        if isinstance(out, _np_generic):        # NumPy gives 0-d results as scalars
+            raw, out = out, _np.asarray(out)
+            if record:
+                ctx._pending = [out if a is raw else a for a in ctx._pending]
         if not record:
             return Tensor._make(out)
         ctx.next = tuple((t.grad_fn or t) if isinstance(t, Tensor) and t.requires_grad else None
@@ -98,14 +108,15 @@ class Function:
         out = []
         for s in saved:
             if s is _OUTPUT:
-                out.append(Tensor._make(ctx._out, True, ctx))
+                t = Tensor._make(ctx._out, True, ctx)
+                if ctx._out_written:        # written in place (see Tensor._version)
+                    t._ver = ctx._out_written
+                    raise _modified(ctx, t, 0)
+                out.append(t)
             elif type(s) is tuple:
                 t, version = s
-                if t._version != version:
-                    raise RuntimeError(
-                        f"one of the variables needed for gradient computation has been modified "
-                        f"by an inplace operation: [{t.dtype.name} {list(t.shape)}] is at version "
-                        f"{t._version}; expected version {version} instead ({ctx.name()})")
+                if t._ver != version:
+                    raise _modified(ctx, t, version)
                 out.append(t)
             else:
                 out.append(Tensor._make(s))
@@ -128,12 +139,30 @@ class Function:
         """torch-style node name: ``MulBackward0``."""
         return type(ctx).__name__ + "Backward0"
 
-    def register_hook(ctx, hook):
-        """A hook on the gradient of this node's output (what Tensor.register_hook uses)."""
+    def _register_tensor_hook(ctx, hook):
+        """``hook(grad)`` on the gradient of this node's output (what Tensor.register_hook
+        uses); runs before the node's prehooks."""
         if ctx._hooks is None:
             ctx._hooks = []
         ctx._hooks.append(hook)
         return _RemovableHandle(ctx._hooks, hook)
+
+    def register_prehook(ctx, hook):
+        """torch's ``Node.register_prehook``: ``hook(grad_outputs) -> tuple | None`` runs before
+        ``backward``; a returned tuple replaces the gradients of the outputs."""
+        if ctx._prehooks is None:
+            ctx._prehooks = []
+        ctx._prehooks.append(hook)
+        return _RemovableHandle(ctx._prehooks, hook)
+
+    def register_hook(ctx, hook):
+        """torch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs) -> tuple | None``
+        runs after ``backward`` (``None`` for inputs without a gradient); a returned tuple
+        replaces the gradients of the inputs."""
+        if ctx._posthooks is None:
+            ctx._posthooks = []
+        ctx._posthooks.append(hook)
+        return _RemovableHandle(ctx._posthooks, hook)
 
     @property
     def next_functions(ctx) -> tuple:
@@ -142,6 +171,13 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()} object>"
+
+
+def _modified(ctx, t, version) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{t.dtype.name} {list(t.shape)}] is at version {t._version}; expected "
+        f"version {version} instead ({ctx.name()})")
 
 
 class _RemovableHandle:
@@ -159,7 +195,7 @@ def _resolve(a, inputs, out, ctx):
         return _OUTPUT
     for t in inputs:
         if isinstance(t, Tensor) and t._data is a:
-            return (t, t._version)
+            return (t, t._ver)
     return a
 
 
@@ -177,9 +213,16 @@ def _op_error(cls, inputs, e: Exception) -> Exception:
         return e
     name = getattr(cls, "op_name", cls.__name__.lower())
     args = ", ".join(_describe(x) for x in inputs)
-    err = type(e)(f"{name}: invalid arguments ({args}): {e}")
+    kind = type(e)
+    if isinstance(e, ValueError) and "broadcast" in str(e):
+        kind = BroadcastError           # torch raises RuntimeError for shape mismatches
+    err = kind(f"{name}: invalid arguments ({args}): {e}")
     err._chainrule = True
     return err
+
+
+class BroadcastError(RuntimeError, ValueError):
+    """Operand shapes that do not broadcast: a RuntimeError like torch's, and a ValueError."""
 
 
 def op_error(kind, message: str) -> Exception:

@@ -30,7 +30,16 @@ class _GradModeBase:
         return False
 
 
-class no_grad(_GradModeBase):
+class _NoParamDecorator(_GradModeBase):
+    """Also usable bare, as torch allows: ``@no_grad`` as well as ``@no_grad()``."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+
+class no_grad(_NoParamDecorator):
     """Ops inside do not record the graph: results have ``requires_grad=False``."""
 
     def __enter__(self):
@@ -38,7 +47,7 @@ class no_grad(_GradModeBase):
         _state[0] = False
 
 
-class enable_grad(_GradModeBase):
+class enable_grad(_NoParamDecorator):
     """Turn recording back on inside a ``no_grad`` block."""
 
     def __enter__(self):
@@ -67,6 +76,11 @@ class set_grad_enabled(_GradModeBase):
 
 class inference_mode(_GradModeBase):
     """Like ``no_grad`` (chainrule has no separate inference tensors)."""
+
+    def __new__(cls, mode=True):
+        if not callable(mode):
+            return super().__new__(cls)
+        return cls()(mode)                  # bare ``@inference_mode``
 
     def __init__(self, mode: bool = True):
         self.mode = bool(mode)

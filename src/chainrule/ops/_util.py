@@ -62,7 +62,7 @@ def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
-def _scalar_category(x) -> int:
+def _scalar_category(x, op: str = "") -> int:
     if hasattr(x, "dtype"):          # a NumPy scalar or 0-d array counts as a number
         return _CATEGORY[x.dtype.kind]
     if isinstance(x, (bool, np.bool_)):
@@ -71,10 +71,11 @@ def _scalar_category(x) -> int:
         return 1
     if isinstance(x, numbers.Real):
         return 2
-    raise op_error(TypeError, f"expected a Tensor or a number, got {type(x).__name__}")
+    where = f"{op}: " if op else ""
+    raise op_error(TypeError, f"{where}expected a Tensor or a number, got {type(x).__name__}")
 
 
-def result_dtype(a, b):
+def result_dtype(a, b, op: str = ""):
     """The NumPy dtype of ``a op b`` by torch's rules: categories bool < int < float; a Python
     number never widens a tensor of its category; a 0-d tensor gives way to a dimensioned one."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
@@ -91,13 +92,33 @@ def result_dtype(a, b):
         return np.promote_types(da, db)
     t, s = (a, b) if ta else (b, a)
     dt = t._data.dtype
-    cs = _scalar_category(s)
+    cs = _scalar_category(s, op)
     ct = _CATEGORY[dt.kind]
     if cs <= ct:
         return dt
     if cs == 1:
         return np.dtype(np.int64)
     return get_default_dtype().np_dtype
+
+
+def _scalar_dtype(x):
+    """The dtype a lone number takes (bool, int64, or the default float dtype)."""
+    if hasattr(x, "dtype"):
+        return np.dtype(x.dtype)
+    return (np.dtype(np.bool_), np.dtype(np.int64),
+            get_default_dtype().np_dtype)[_scalar_category(x)]
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of an arithmetic op on ``tensor1`` and ``tensor2`` (Tensors or numbers), by
+    torch's promotion rules: a Python number or a 0-d tensor widens a tensor only when it is of
+    a higher category (bool < integer < floating)."""
+    if not isinstance(tensor1, Tensor) and not isinstance(tensor2, Tensor):
+        from ..backend import promote_np
+        dt = promote_np(_scalar_dtype(tensor1), _scalar_dtype(tensor2))
+    else:
+        dt = result_dtype(tensor1, tensor2)
+    return from_np_dtype(dt)
 
 
 def to_tensor(x, dtype=None) -> Tensor:
@@ -126,7 +147,7 @@ def binary_operands(a, b, op: str, floating: bool = False):
         a = Tensor._make(a)
     if not isinstance(b, Tensor) and hasattr(b, "dtype") and getattr(b, "ndim", 0):
         b = Tensor._make(b)
-    dt = result_dtype(a, b)
+    dt = result_dtype(a, b, op)
     if floating and dt.kind not in "fc":
         dt = get_default_dtype().np_dtype
     return _operand(a, dt), _operand(b, dt)
@@ -135,4 +156,8 @@ def binary_operands(a, b, op: str, floating: bool = False):
 def _operand(x, dt):
     if isinstance(x, Tensor):
         return x if x._data.dtype == dt else x.to(from_np_dtype(dt))
-    return np.asarray(x, dtype=dt)
+    try:
+        return np.asarray(x, dtype=dt)
+    except OverflowError:       # uint8 + 1000 wraps around, float32 * 1e300 is inf (as torch)
+        with np.errstate(over="ignore"):
+            return np.asarray(x).astype(dt)

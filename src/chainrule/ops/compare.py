@@ -6,7 +6,8 @@ from ._util import Tensor, tensor_method, binary_operands, op_error
 
 __all__ = ["eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal",
            "not_equal", "isnan", "isinf", "isfinite", "logical_and", "logical_or", "logical_xor",
-           "logical_not", "bitwise_not", "equal", "allclose", "isclose", "signbit", "isposinf",
+           "logical_not", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
+           "equal", "allclose", "isclose", "signbit", "isposinf",
            "isneginf", "nan_to_num"]
 
 
@@ -22,7 +23,8 @@ def _compare(ufunc, name):
             return Tensor._make(np.asarray(ufunc(a, b)))
         except ValueError as e:
             raise op_error(RuntimeError, f"{name}: shapes {tuple(np.shape(a))} and "
-                                         f"{tuple(np.shape(b))} are not broadcastable ({e})")
+                                         f"{tuple(np.shape(b))} are not broadcastable ({e})"
+                           ) from None
     op.__name__ = name
     op.__doc__ = f"Elementwise ``{name}`` (boolean result, no gradient)."
     tensor_method(op)
@@ -64,10 +66,41 @@ logical_not = _unary_pred(np.logical_not, "logical_not", "Elementwise not (boole
 
 @tensor_method
 def bitwise_not(input):
-    """~input for integer and bool tensors."""
-    if input._data.dtype.kind == "f":
-        raise op_error(TypeError, f"bitwise_not: not implemented for '{input.dtype.name}'")
+    """~input for integer and bool tensors (logical not on bool)."""
+    if input._data.dtype.kind not in "iub":
+        raise op_error(TypeError, f"bitwise_not: ~ (operator.invert) is only implemented on "
+                                  f"integer and Boolean-type tensors (got {input.dtype.name})")
     return Tensor._make(np.invert(input._data))
+
+
+def _bitwise(ufunc, name, symbol):
+    def op(input, other):
+        a, b = _arrays(input, other, name)
+        dt = np.result_type(a, b) if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) \
+            else (a.dtype if isinstance(a, np.ndarray) else b.dtype)
+        if dt.kind not in "iub":
+            raise op_error(RuntimeError, f"{name}: the `{symbol}` operator is only implemented "
+                                         f"for integer and bool tensors (got {dt.name})")
+        try:
+            return Tensor._make(np.asarray(ufunc(a, b)))
+        except ValueError as e:
+            raise op_error(RuntimeError, f"{name}: shapes {tuple(np.shape(a))} and "
+                                         f"{tuple(np.shape(b))} are not broadcastable ({e})"
+                           ) from None
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``input {symbol} other`` for integer and bool tensors (no gradient)."
+    tensor_method(op)
+
+    def inplace(self, other):
+        return self._inplace(op(self._snapshot(name + "_"), other), name + "_")
+    inplace.__name__ = name + "_"
+    setattr(Tensor, name + "_", inplace)
+    return op
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and", "&")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or", "|")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor", "^")
 
 
 @tensor_method

@@ -80,6 +80,9 @@ class Div(Function):
 class Pow(Function):
     """z = a ** b;  dz/da = b a**(b-1), dz/db = a**b log(a) (taken as 0 where a == 0)."""
 
+    def name(ctx) -> str:
+        return "PowBackward1"          # torch's node name for tensor ** tensor
+
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         return a ** b
@@ -216,11 +219,16 @@ def add(input, other, *, alpha=1):
 @tensor_method
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
-    if isinstance(input, Tensor) and input._data.dtype == np.bool_ and \
-            isinstance(other, Tensor) and other._data.dtype == np.bool_:
+    bools = [isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) in (np.bool_,)
+             or isinstance(x, Tensor) and x._data.dtype == np.bool_ for x in (input, other)]
+    if all(bools) and isinstance(input, Tensor) and isinstance(other, Tensor):
         raise op_error(RuntimeError, "sub: subtraction, the `-` operator, with two bool tensors "
                                      "is not supported. Use the `^` or `logical_xor()` operator "
                                      "instead.")
+    if any(bools):
+        raise op_error(RuntimeError, "sub: subtraction, the `-` operator, with a bool tensor is "
+                                     "not supported. If you are trying to invert a mask, use the "
+                                     "`~` or `logical_not()` operator instead.")
     if alpha != 1:
         other = mul(other, alpha)
     a, b = binary_operands(input, other, "sub")
@@ -277,20 +285,28 @@ def fmod(input, other):
 @tensor_method
 def pow(input, exponent):
     """``input ** exponent`` (tensor or number on either side)."""
-    if isinstance(input, Tensor) and not isinstance(exponent, Tensor):
+    if isinstance(input, Tensor) and not isinstance(exponent, Tensor) and \
+            np.ndim(exponent) == 0:
         from ._util import result_dtype
         dt = result_dtype(input, exponent)     # int ** 0.5 is float, as torch
         if dt != input._data.dtype:
             input = input.to(Tensor._dtype_of(dt))
+        if dt == np.bool_:                     # bool ** bool: x ** True = x, x ** False = 1
+            return Tensor._make(input._data.copy() if exponent else
+                                np.ones_like(input._data))
         if exponent == 2:
             return square(input)
         if exponent == 1:
             return input * 1
-        if input._data.dtype.kind in "iu" and isinstance(exponent, int) and exponent < 0:
+        if input._data.dtype.kind in "iu" and isinstance(exponent, (int, np.integer)) and \
+                exponent < 0:
             raise op_error(RuntimeError, "pow: Integers to negative integer powers are not "
                                          "allowed.")
         return PowScalar.apply(input, exponent=exponent)
     a, b = binary_operands(input, exponent, "pow")
+    if np.result_type(a._data if isinstance(a, Tensor) else a) == np.bool_:
+        raise op_error(NotImplementedError, "pow: not implemented for 'Bool' (two bool "
+                                            "operands)")
     return Pow.apply(a, b)
 
 
@@ -298,6 +314,9 @@ class PowScalar(Function):
     """z = x ** p for a number p;  dz/dx = p x**(p-1)."""
 
     op_name = "pow"
+
+    def name(ctx) -> str:
+        return "PowBackward0"          # torch's node name for tensor ** number
 
     def forward(ctx, x, exponent):
         ctx.p = exponent
@@ -335,6 +354,10 @@ def where(condition, input=None, other=None):
     if cond.dtype != np.bool_:
         raise op_error(RuntimeError, f"where: expected condition to be a bool tensor, got "
                                      f"{cond.dtype}")
+    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+        from ._util import result_type
+        dt = result_type(input, other).np_dtype
+        input, other = Tensor._make(np.asarray(input, dt)), Tensor._make(np.asarray(other, dt))
     a, b = binary_operands(input, other, "where")
     a = a if isinstance(a, Tensor) else Tensor._make(a)
     b = b if isinstance(b, Tensor) else Tensor._make(b)
@@ -511,6 +534,9 @@ class Rsqrt(Function):
 
 class Square(Function):
     """y = x**2;  dy/dx = 2 x."""
+
+    def name(ctx) -> str:
+        return "PowBackward0"          # torch computes square as pow(x, 2)
 
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -1008,6 +1034,14 @@ def clamp(input, min=None, max=None):
         if max is not None:
             out = minimum(out, max)
         return out
+    if input._data.dtype.kind in "biu":       # int.clamp(0.5, 1.5) is float, as torch
+        from ._util import result_dtype
+        dt = input._data.dtype
+        for bound in (min, max):
+            if bound is not None:
+                dt = result_dtype(Tensor._make(np.empty(0, dt)), bound)
+        if dt != input._data.dtype:
+            input = input.to(Tensor._dtype_of(dt))
     return Clamp.apply(input, min, max)
 
 
@@ -1030,6 +1064,9 @@ class Cast(Function):
     """y = x as another dtype;  dy/dx = 1 (the gradient is cast back)."""
 
     op_name = "to"
+
+    def name(ctx) -> str:
+        return "ToCopyBackward0"
 
     def forward(ctx, x, np_dtype):
         ctx.in_dtype = x.dtype
