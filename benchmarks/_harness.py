@@ -30,8 +30,12 @@ def threads() -> int:
 
 
 def setup_torch():
+    """Import torch with as many threads as NumPy's BLAS. Call it only after the NumPy-side
+    timings: once torch's OpenMP pool exists, its threads compete with OpenBLAS's on a small
+    machine (seen here: NumPy steps 5-10x slower after ``torch.set_num_threads``)."""
     import torch
-    torch.set_num_threads(threads())
+    if torch.get_num_threads() != threads():
+        torch.set_num_threads(threads())
     return torch
 
 

@@ -93,7 +93,8 @@ def test_where_broadcast(shapes, seed):
 def test_with_python_scalars(shapes, scalar, seed):
     rng = np.random.default_rng(seed)
     a = np.abs(rng.standard_normal(shapes.input_shapes[0])) + 0.5
-    _run(lambda T, x: x * scalar + scalar / x - x ** scalar + abs(scalar) ** x, [a], _upstream(seed))
+    _run(lambda T, x: x * scalar + scalar / x - x ** scalar + abs(scalar) ** x, [a],
+         _upstream(seed))
 
 
 # ====================================================================== reductions

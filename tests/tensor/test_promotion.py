@@ -61,7 +61,7 @@ def test_tensor_tensor(da, db, zero_dims):
         _name(torch.result_type(make(torch, da, za), make(torch, db, zb)))
     assert _name(cr.promote_types(getattr(cr, da), getattr(cr, db))) == \
         _name(torch.promote_types(getattr(torch, da), getattr(torch, db)))
-    for name, op in OPS.items():
+    for op in OPS.values():
         check(lambda T: op(T, make(T, da, za), make(T, db, zb)))  # noqa: B023
 
 

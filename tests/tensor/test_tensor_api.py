@@ -293,11 +293,6 @@ class TestOperators:
     @pytest.mark.parametrize("data", [[[1.5, 2.0], [3.0, 0.5]], [[1, 2], [3, 4]]],
                              ids=["float", "int"])
     def test_with_python_numbers_both_sides(self, op, scalar, data, torch):
-        if op is operator.pow and isinstance(scalar, int) and scalar < 0 and \
-                isinstance(data[0][0], int):
-            pytest.skip("int ** negative int is an error (tested separately)")
-        if op in (operator.floordiv, operator.mod) and scalar is True:
-            pytest.skip("torch refuses bool divisors here in some versions")
         same_or_same_error(lambda m: op(m.tensor(data), scalar), torch)
         if op is operator.pow:
             data = [[abs(v) + 1 for v in row] for row in data]
@@ -549,3 +544,14 @@ class TestInPlace:
         t.add_(1)
         t.zero_()
         assert t._version == v + 2
+
+
+# ====================================================================== the Tensor constructor
+def test_tensor_class_constructor(torch):
+    for data in ([1, 2], [[1.5, 2.0]], [True, False], []):
+        ours, theirs = cr.Tensor(data), torch.Tensor(data)
+        assert_same(ours, theirs)                 # always the default float dtype
+    assert cr.Tensor([1.0], requires_grad=True).requires_grad
+    assert isinstance(cr.tensor([1]), cr.Tensor)
+    with pytest.raises(TypeError, match="chainrule.tensor"):
+        cr.Tensor(3)

@@ -69,7 +69,7 @@ class Permute(Function):
     """y = x with dims reordered by ``dims``;  dx = dy permuted by the inverse order."""
 
     def forward(ctx, x, dims):
-        ctx.inverse = tuple(np.argsort(dims))
+        ctx.inverse = tuple(dims.index(i) for i in range(len(dims)))
         return x.transpose(dims)
 
     def backward(ctx, grad):
