@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import autograd
 
 try:
     import torch

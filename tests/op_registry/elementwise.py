@@ -1,5 +1,5 @@
 """Registry cases: elementwise arithmetic, unary math, activations, casts."""
-from op_registry import OpCase, F, P, U, B, K
+from op_registry import OpCase, F, P, U, B
 
 CASES = [
     OpCase("add", lambda T, a, b: T.add(a, b), (F(3, 4), F(4))),

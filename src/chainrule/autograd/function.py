@@ -19,6 +19,7 @@ from . import grad_mode
 from ..backend import np as _np
 
 _np_generic = _np.generic
+_SCALARS = (_np_generic, int, float, complex)
 
 _OUTPUT = object()          # marks "the op's own output" among saved values
 
@@ -45,6 +46,14 @@ class Function:
     _prehooks = None            # register_prehook: hook(grad_outputs) -> grad_outputs | None
     _posthooks = None           # register_hook: hook(grad_inputs, grad_outputs) -> grad_inputs
     _retained = None
+
+    def __init_subclass__(cls, **kwargs):
+        # torch-style ``@staticmethod def forward(ctx, ...)``: the same call with ctx explicit
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):
+            f = cls.__dict__.get(name)
+            if isinstance(f, staticmethod):
+                setattr(cls, name, f.__func__)
 
     def forward(ctx, *args, **params):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -166,8 +175,9 @@ class Function:
 
     @property
     def next_functions(ctx) -> tuple:
-        return tuple((e if isinstance(e, Function) else (None if e is None else "AccumulateGrad"), 0)
-                     for e in ctx.next)
+        def label(e):
+            return e if isinstance(e, Function) else (None if e is None else "AccumulateGrad")
+        return tuple((label(e), 0) for e in ctx.next)
 
     def __repr__(self) -> str:
         return f"<{self.name()} object>"
@@ -196,6 +206,8 @@ def _resolve(a, inputs, out, ctx):
     for t in inputs:
         if isinstance(t, Tensor) and t._data is a:
             return (t, t._ver)
+    if isinstance(a, _SCALARS):             # a number: saved as a 0-d array constant
+        return _np.asarray(a)
     return a
 
 

@@ -6,9 +6,8 @@ import math
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
-from ..backend import np, xp_of
-from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error, describe,
-                    to_tensor)
+from ..backend import np
+from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error)
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
