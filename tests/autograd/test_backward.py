@@ -336,7 +336,7 @@ def test_saved_tensors_freed_after_backward():
     assert len(node.saved_tensors) == 2
     y.sum().backward()
     with pytest.raises(RuntimeError, match=FREED):
-        node.saved_tensors
+        _ = node.saved_tensors
 
 
 # ------------------------------------------------------------------ requires_grad errors

@@ -9,7 +9,7 @@ from .compare import *  # noqa: F401,F403
 
 FAMILIES = [elementwise, reduction, shape, compare]
 
-for _family_name in ("indexing", "linalg", "loss"):
+for _family_name in ("indexing", "linalg", "loss", "conv", "pool", "norm"):
     try:
         FAMILIES.append(__import__(f"{__name__}.{_family_name}", fromlist=["*"]))
     except ModuleNotFoundError as _e:  # a family not written yet
