@@ -316,3 +316,47 @@ def test_gradcheck_agrees_with_torch_verdicts():
     assert torch.autograd.gradcheck(TWrong.apply, (xt,), raise_exception=False) is False
     assert gradcheck(WrongGrad.apply, (leaf(xv),), raise_exception=False) is False
     assert torch.autograd.gradcheck(torch.sin, (xt,)) and gradcheck(cr.sin, (leaf(xv),))
+
+
+def test_engine_casts_backward_results_to_input_dtype():
+    class Upcast(Function):
+        """y = float64(x); the backward returns float64 and leaves the cast to the engine."""
+
+        def forward(ctx, x):
+            return x.astype(np.float64)
+
+        def backward(ctx, grad):
+            return grad * 2
+
+    x = cr.tensor([1.0, 2.0], dtype=cr.float32, requires_grad=True)
+    y = Upcast.apply(x)
+    assert y.dtype == cr.float64
+    y.sum().backward()
+    assert x.grad.dtype == cr.float32
+    np.testing.assert_allclose(npv(x.grad), [2.0, 2.0])
+    h = x * 3                                # a float32 non-leaf before the op
+    (g,) = autograd.grad(Upcast.apply(h).sum(), h, retain_graph=True)
+    assert g.dtype == cr.float32
+    Upcast.apply(h).sum().backward()
+    assert x.grad.dtype == cr.float32
+    np.testing.assert_allclose(npv(x.grad), [8.0, 8.0])
+
+
+def test_backward_returning_none_stops_the_branch():
+    class StopGrad(Function):
+        def forward(ctx, x):
+            return x.copy()
+
+        def backward(ctx, grad):
+            return None
+
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0, 4.0])
+    h = x * w                                # gets no gradient through StopGrad
+    y = (StopGrad.apply(h) + x * 5).sum()
+    y.backward()
+    np.testing.assert_allclose(npv(x.grad), [5.0, 5.0])
+    assert w.grad is None
+    z = leaf([1.0])
+    StopGrad.apply(z * 2).sum().backward()
+    assert z.grad is None
