@@ -126,7 +126,8 @@ def to_lib(lib, case: OpCase, arrays):
     return ts
 
 
-FAMILIES = ["elementwise", "reduction", "shape", "indexing", "linalg", "loss", "conv", "pool", "norm"]
+FAMILIES = ["elementwise", "reduction", "shape", "indexing", "linalg", "loss", "conv", "pool",
+            "norm"]
 
 
 def all_cases() -> list[OpCase]:
