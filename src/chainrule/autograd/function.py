@@ -37,6 +37,7 @@ class Function:
 
     # set by apply() on nodes of the graph
     next: tuple = ()
+    _record = False             # True while forward runs for a node of the graph
     _saved = ()
     _out = None
     _out_written = 0            # the output's version once written in place (saved output)
@@ -66,19 +67,21 @@ class Function:
     def apply(cls, *inputs, **params):
         """Run the op on Tensors (or plain arrays/scalars, treated as constants)."""
         ctx = cls()
-        arrays = []
         record = False
-        for t in inputs:
-            if isinstance(t, Tensor):
-                arrays.append(t._data)
-                if t.requires_grad:
-                    record = True
-            else:
-                arrays.append(t)
-        record = record and grad_mode._state[0] and cls.differentiable
-        ctx._record = record
-        if record:
-            ctx._pending = []
+        if grad_mode._state[0] and cls.differentiable:
+            arrays = []
+            for t in inputs:
+                if isinstance(t, Tensor):
+                    arrays.append(t._data)
+                    if t.requires_grad:
+                        record = True
+                else:
+                    arrays.append(t)
+            if record:
+                ctx._record = True
+                ctx._pending = []
+        else:
+            arrays = [t._data if isinstance(t, Tensor) else t for t in inputs]
         try:
             out = ctx.forward(*arrays, **params)
         except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
@@ -94,7 +97,8 @@ class Function:
         ctx._out_shape = out.shape
         ctx._out_dtype = out.dtype
         pending = ctx._pending
-        del ctx._pending, ctx._record
+        del ctx._pending
+        ctx._record = False
         if pending:
             ctx._saved = tuple(_resolve(a, inputs, out, ctx) for a in pending)
         return Tensor._make(out, True, ctx)

@@ -41,18 +41,24 @@ def describe(t) -> str:
     return f"{tuple(t._data.shape)} {t.dtype.name}"
 
 
+_SUM_RESHAPE: list = []     # (Sum, Reshape), looked up once: those modules import this one
+
+
 def unbroadcast(grad: Tensor, shape: tuple) -> Tensor:
     """Sum ``grad`` down to ``shape``: undo NumPy broadcasting (one helper for every op)."""
     gshape = grad._data.shape
     if gshape == shape:
         return grad
-    from .reduction import Sum
-    from .shape import Reshape
+    if not _SUM_RESHAPE:
+        from .reduction import Sum
+        from .shape import Reshape
+        _SUM_RESHAPE.extend((Sum, Reshape))
+    Sum, Reshape = _SUM_RESHAPE
     lead = len(gshape) - len(shape)
-    dims = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and gshape[i + lead] != 1)
-    if dims:
-        grad = Sum.apply(grad, dims, True)
+    inner = tuple(i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1)
+    if not inner:                       # only leading dims were added: one sum gives the shape
+        return Sum.apply(grad, tuple(range(lead)), False)
+    grad = Sum.apply(grad, tuple(range(lead)) + inner, True)
     if grad._data.shape != shape:
         grad = Reshape.apply(grad, shape)
     return grad

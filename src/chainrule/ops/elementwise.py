@@ -215,11 +215,16 @@ def add(input, other, *, alpha=1):
     return Add.apply(a, b)
 
 
+def _is_bool(x) -> bool:
+    if isinstance(x, Tensor):
+        return x._data.dtype.kind == "b"
+    return isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) == np.bool_
+
+
 @tensor_method
 def sub(input, other, *, alpha=1):
     """``input - alpha * other``."""
-    bools = [isinstance(x, (bool, np.bool_)) or getattr(x, "dtype", None) in (np.bool_,)
-             or isinstance(x, Tensor) and x._data.dtype == np.bool_ for x in (input, other)]
+    bools = (_is_bool(input), _is_bool(other))
     if all(bools) and isinstance(input, Tensor) and isinstance(other, Tensor):
         raise op_error(RuntimeError, "sub: subtraction, the `-` operator, with two bool tensors "
                                      "is not supported. Use the `^` or `logical_xor()` operator "
@@ -1076,14 +1081,32 @@ class Cast(Function):
 
 
 # ======================================================================== in-place variants
+_ALPHA = frozenset(["alpha"])
 _UFUNCS = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide}
 
 
 def _ufunc_inplace(self, ufunc, name, other, alpha):
     """x.add_(y) etc. with nothing to record: one NumPy ufunc writing into x's own array."""
+    a = self._data
     o = other._data if isinstance(other, Tensor) else other
+    # the common case (optimizer updates) skips the checks: same dtype and shape, or a float
+    # tensor with a Python number
+    plain = (type(o) is np.ndarray and o.dtype == a.dtype and o.shape == a.shape) or (
+        (type(o) is float or type(o) is int) and a.dtype.kind == "f")
     if alpha != 1:
         o = o * alpha
+    if not plain:
+        _check_inplace(self, ufunc, name, other, o)
+    try:
+        ufunc(a, o, out=a, casting="unsafe")
+    except (TypeError, ValueError) as e:
+        raise op_error(RuntimeError, f"{name}_: {e}") from None
+    self._version += 1
+    return self
+
+
+def _check_inplace(self, ufunc, name, other, o):
+    """torch's rules for ``x.op_(y)``: y broadcasts to x's shape; no float into an int tensor."""
     shape = self._data.shape
     if getattr(o, "ndim", 0) and np.broadcast_shapes(shape, o.shape) != shape:
         raise op_error(RuntimeError, f"{name}_: output with shape {list(shape)} doesn't match "
@@ -1100,19 +1123,13 @@ def _ufunc_inplace(self, ufunc, name, other, alpha):
         raise op_error(RuntimeError, f"{name}_: result type {scalar_type_name(res)} can't be "
                                      f"cast to the desired output type "
                                      f"{scalar_type_name(self.dtype)}")
-    try:
-        ufunc(self._data, o, out=self._data, casting="unsafe")
-    except (TypeError, ValueError) as e:
-        raise op_error(RuntimeError, f"{name}_: {e}") from None
-    self._version += 1
-    return self
 
 
 def _make_inplace(name, fn):
     ufunc = _UFUNCS.get(name)
 
     def method(self, *args, **kwargs):
-        if ufunc is not None and len(args) == 1 and set(kwargs) <= {"alpha"} and (
+        if ufunc is not None and len(args) == 1 and kwargs.keys() <= _ALPHA and (
                 not grad_mode._state[0] or not (self.requires_grad or getattr(
                     args[0], "requires_grad", False))):
             return _ufunc_inplace(self, ufunc, name, args[0], kwargs.get("alpha", 1))
