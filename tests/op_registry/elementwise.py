@@ -74,3 +74,12 @@ CASES = [
            gradgradcheck=False),
     OpCase("clone", lambda T, a: a.clone() * a, (F(4),)),
 ]
+
+
+def _tanh_double_backward(T, a, w):
+    """The gradient of sum(w * tanh(a)) as a function: reaches TanhBackward."""
+    (g,) = T.autograd.grad((T.tanh(a) * w).sum(), a, create_graph=True)
+    return g
+
+
+CASES.append(OpCase("tanh.double_backward", _tanh_double_backward, (F(3, 4), F(3, 4))))

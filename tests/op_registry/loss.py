@@ -32,3 +32,20 @@ CASES = [
     OpCase("cross_entropy.unbatched", lambda T, x: T.nn.functional.cross_entropy(
         x, T.tensor(2)), (F(5),)),
 ]
+
+
+def _double_backward(loss_fn):
+    """d/dx of <dL/dx, v>: reaches the fused backward ops (CrossEntropyBackward)."""
+    def fn(T, x, v, *rest):
+        (g,) = T.autograd.grad(loss_fn(T, x, *rest), x, create_graph=True)
+        return (g * v).sum() + g.sum()
+    return fn
+
+
+CASES += [
+    OpCase("cross_entropy.double_backward", _double_backward(_ce()),
+           (F(4, 5), F(4, 5), I(5, 4))),
+    OpCase("cross_entropy.none.double_backward",
+           _double_backward(lambda T, x, y: _ce(reduction="none")(T, x, y).square().sum()),
+           (F(4, 5), F(4, 5), I(5, 4))),
+]

@@ -35,12 +35,39 @@ class CrossEntropy(Function):
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
+        scale = w._data if ctx.reduction != "mean" else w._data / ctx.denom
+        return CrossEntropyBackward.apply(grad, x, ctx.target, scale[:, None], ctx.reduction)
+
+
+class CrossEntropyBackward(Function):
+    """The gradient of cross-entropy as one op: z = (softmax(x) - onehot(t)) * s * g, with s the
+    per-row weight (over the normaliser) and g the incoming gradient (a number, or one per row
+    for reduction='none').  dz/dg = sum over classes of (softmax(x) - onehot) * s;  dz/dx is
+    softmax's backward applied to c = gz * s * g: p * (c - sum_j c_j p_j)."""
+
+    def forward(ctx, g, x, target, scale, reduction):
+        z = np.exp(x - x.max(axis=1, keepdims=True))
+        p = z / z.sum(axis=1, keepdims=True)
+        np.put_along_axis(p, target, np.take_along_axis(p, target, axis=1) - 1, axis=1)
+        ctx.target, ctx.scale, ctx.reduction = target, scale, reduction
+        ctx.save_for_backward(g, x)
+        gcol = g[:, None] if reduction == "none" else g
+        return p * (scale * gcol)
+
+    def backward(ctx, grad):
+        g, x = ctx.saved_tensors
+        ng, nx = ctx.needs_input_grad[:2]
         p = x.softmax(1)
         onehot = np.zeros(x._data.shape, dtype=x._data.dtype)
         np.put_along_axis(onehot, ctx.target, 1, axis=1)
-        scale = w if ctx.reduction != "mean" else w * (1.0 / ctx.denom)
-        g = grad.unsqueeze(1) if ctx.reduction == "none" else grad
-        return (p - onehot) * (scale.unsqueeze(1) * g)
+        gg = gx = None
+        if ng:
+            d = grad * (p - onehot) * ctx.scale
+            gg = d.sum(1) if ctx.reduction == "none" else d.sum()
+        if nx:
+            c = grad * ctx.scale * (g.unsqueeze(1) if ctx.reduction == "none" else g)
+            gx = p * (c - (c * p).sum(1, keepdim=True))
+        return gg, gx
 
 
 def _move_class_dim(input: Tensor, target):
