@@ -75,22 +75,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                 if not retain_graph:
                     node.release()
                 continue
-            if node._hooks:
-                for hook in node._hooks:
-                    r = hook(g)
-                    if r is not None:
-                        g = r
-            if node._retained is not None:
-                t = node._retained()
-                if t is not None:
-                    # a copy: g may be a read-only broadcast or flow on into a leaf's .grad
-                    gd = g if create_graph else Tensor._make(g._data.copy())
-                    t.grad = gd if t.grad is None else t.grad + gd
-            if node._prehooks:
-                for hook in node._prehooks:
-                    r = hook((g,))
-                    if r is not None:
-                        g = r[0]
+            if node._hooks or node._retained is not None or node._prehooks:
+                g = _node_hooks(node, g, create_graph)
             if capture is not None and node in capture:
                 for i in capture[node]:
                     results[i] = g
@@ -114,7 +100,9 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                     continue
                 if isinstance(e, Function):
                     if gi is not None:
-                        gi = _check(node, gi, e._out_shape, e._out_dtype)
+                        a = gi._data
+                        if a.shape != e._out_shape or a.dtype != e._out_dtype:
+                            gi = _check(node, gi, e._out_shape, e._out_dtype)
                         prev = grads.get(e)
                         grads[e] = gi if prev is None else _sum(prev, gi, create_graph)
                     n = deps[e] - 1
@@ -163,6 +151,27 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
                                    f"is the desired behavior.")
         return results
     return None
+
+
+def _node_hooks(node, g, create_graph: bool):
+    """Tensor hooks, retain_grad and pre-hooks of a node, in torch's order."""
+    if node._hooks:
+        for hook in node._hooks:
+            r = hook(g)
+            if r is not None:
+                g = r
+    if node._retained is not None:
+        t = node._retained()
+        if t is not None:
+            # a copy: g may be a read-only broadcast or flow on into a leaf's .grad
+            gd = g if create_graph else Tensor._make(g._data.copy())
+            t.grad = gd if t.grad is None else t.grad + gd
+    if node._prehooks:
+        for hook in node._prehooks:
+            r = hook((g,))
+            if r is not None:
+                g = r[0]
+    return g
 
 
 def _sum(a, b, create_graph: bool):
