@@ -132,7 +132,8 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
         if not create_graph:
             arr = g._data
             base = _root_base(arr)
-            if base in protected or not (arr.flags.c_contiguous and arr.flags.writeable):
+            flags = arr.flags
+            if base in protected or not (flags.c_contiguous and flags.writeable):
                 arr = arr.copy()
             else:
                 protected.add(base)

@@ -141,11 +141,8 @@ class Function:
 
     def release(ctx) -> None:
         """Free what forward saved (after a backward without retain_graph)."""
-        if ctx._saved:
-            ctx._saved = None
-            ctx._out = None
-        elif ctx._saved is not None:
-            ctx._saved = None
+        ctx._saved = None
+        ctx._out = None
 
     # ------------------------------------------------------------------ introspection
     def name(ctx) -> str:

@@ -13,6 +13,7 @@ from ..autograd.function import Function
 from ..backend import np
 from ._util import Tensor, tensor_method, unbroadcast, op_error, wrap_dim, dims_of
 from .elementwise import where
+from .shape import Permute
 from .reduction import _vector_norm, amax, amin
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "inner", "outer", "ger", "einsum", "tensordot",
@@ -53,7 +54,8 @@ class Matmul(Function):
         na, nb = ctx.needs_input_grad
         sa, sb = a._data.shape, b._data.shape
         if len(sa) == 2 and len(sb) == 2:                   # the common case, no reshaping
-            return (grad @ b.mT if na else None), (a.mT @ grad if nb else None)
+            return (Matmul.apply(grad, Permute.apply(b, (1, 0))) if na else None,
+                    Matmul.apply(Permute.apply(a, (1, 0)), grad) if nb else None)
         a2 = a if len(sa) > 1 else a.reshape(1, sa[0])
         b2 = b if len(sb) > 1 else b.reshape(sb[0], 1)
         gshape = grad._data.shape

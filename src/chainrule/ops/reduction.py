@@ -11,7 +11,7 @@ from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np, to_np_dtype
 from ._util import Tensor, tensor_method, dims_of, wrap_dim, op_error
 from .elementwise import where
-from .shape import cat
+from .shape import cat, Reshape, Expand
 
 __all__ = ["sum", "mean", "var", "std", "var_mean", "std_mean", "amax", "amin", "max", "min",
            "logsumexp", "softmax", "log_softmax", "prod", "cumsum", "cumprod", "norm", "dist"]
@@ -26,8 +26,8 @@ def _kept_shape(shape, dims):
 def _expand_back(grad: Tensor, shape, dims, keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back to the input's shape."""
     if not keepdim:
-        grad = grad.reshape(_kept_shape(shape, dims))
-    return grad.expand(shape)
+        grad = Reshape.apply(grad, _kept_shape(shape, dims))
+    return Expand.apply(grad, shape) if grad._data.shape != shape else grad
 
 
 class Sum(Function):
