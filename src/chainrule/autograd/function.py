@@ -92,15 +92,15 @@ class Function:
                 ctx._pending = [out if a is raw else a for a in ctx._pending]
         if not record:
             return Tensor._make(out)
-        ctx.next = tuple((t.grad_fn or t) if isinstance(t, Tensor) and t.requires_grad else None
-                         for t in inputs)
+        ctx.next = tuple([(t.grad_fn or t) if isinstance(t, Tensor) and t.requires_grad else None
+                          for t in inputs])
         ctx._out_shape = out.shape
         ctx._out_dtype = out.dtype
         pending = ctx._pending
         del ctx._pending
         ctx._record = False
         if pending:
-            ctx._saved = tuple(_resolve(a, inputs, out, ctx) for a in pending)
+            ctx._saved = tuple([_resolve(a, inputs, out, ctx) for a in pending])
         return Tensor._make(out, True, ctx)
 
     def save_for_backward(ctx, *arrays) -> None:
