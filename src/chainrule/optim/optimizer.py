@@ -177,6 +177,35 @@ class Optimizer:
         self.param_groups = groups
 
 
+def _lerp_(start, end, weight: float, tmp) -> None:
+    """``start <- start + weight * (end - start)`` in place, in torch's two-branch form (exact at
+    ``weight = 1``); ``tmp`` is a scratch array of the same shape."""
+    np.subtract(end, start, out=tmp)
+    if abs(weight) < 0.5:
+        np.multiply(tmp, weight, out=tmp)
+        np.add(start, tmp, out=start)
+    else:
+        np.multiply(tmp, 1 - weight, out=tmp)
+        np.subtract(end, tmp, out=start)
+
+
+def _addcmul_(a, t1, t2, value: float, tmp) -> None:
+    """``a <- a + value * t1 * t2`` in place (torch's order of operations); ``tmp`` is scratch."""
+    if value == 1:
+        np.multiply(t1, t2, out=tmp)
+    else:
+        np.multiply(t1, value, out=tmp)
+        np.multiply(tmp, t2, out=tmp)
+    np.add(a, tmp, out=a)
+
+
+def _addcdiv_(a, t1, t2, value: float, tmp) -> None:
+    """``a <- a + value * t1 / t2`` in place; ``tmp`` is scratch and may be ``t2`` itself."""
+    np.divide(t1, t2, out=tmp)
+    np.multiply(tmp, value, out=tmp)
+    np.add(a, tmp, out=a)
+
+
 def _copy_state_value(value, p: Tensor, key: str):
     """A copy of one saved state value: tensors other than ``step`` take the parameter's dtype."""
     if not isinstance(value, Tensor):
