@@ -138,13 +138,13 @@ def binary_operands(a, b, op: str, floating: bool = False):
     """Promote the operands of a binary op to one dtype. Python numbers become constants (0-d
     arrays, no graph); tensors of another dtype are cast with a differentiable ``to``."""
     # fast paths: same-dtype tensors; a float tensor with a Python number
-    ta, tb = type(a), type(b)
-    if ta is Tensor and tb is Tensor:
+    ia, ib = isinstance(a, Tensor), isinstance(b, Tensor)      # Parameters too
+    if ia and ib:
         if a._data.dtype == b._data.dtype and (not floating or a._data.dtype.kind == "f"):
             return a, b
-    elif ta is Tensor and (tb is float or tb is int) and a._data.dtype.kind == "f":
+    elif ia and (type(b) is float or type(b) is int) and a._data.dtype.kind == "f":
         return a, a._data.dtype.type(b)
-    elif tb is Tensor and (ta is float or ta is int) and b._data.dtype.kind == "f":
+    elif ib and (type(a) is float or type(a) is int) and b._data.dtype.kind == "f":
         return b._data.dtype.type(a), b
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise op_error(TypeError, f"{op}: expected at least one Tensor, got "

@@ -1,0 +1,619 @@
+"""Convolutions: conv1d/2d/3d, conv_transpose1d/2d/3d, unfold (im2col) and fold (col2im).
+
+One im2col formulation serves them all. Each zero-padded image is flattened, so kernel tap
+``t`` (one position inside the kernel) is a flat offset ``off[t] = sum_a t_a d_a S_a`` (``S`` the
+flat strides of the padded image, ``d`` the dilation), and the positions that one tap reads form
+a strided *grid* ``q`` of the flat image, read with steps ``r``:
+
+* im2col  ``cols[n, (c, t), q] = x_pad[n, c, off[t] + r q]``        one strided copy
+* conv    ``y[n] = W (Co, C T) @ cols[n] (C T, Q)``                  one GEMM per image
+* col2im  ``x_pad[n, c, off[t] + r q] += cols[n, (c, t), q]``        one strided add per tap
+
+The grid is either the output grid itself ("dense": the GEMM writes the output in place) or a
+*wide* one: a single run over the flat image with the last dim's stride as its step, which holds
+the real outputs plus a few unused cells per row (where the kernel would straddle the padded
+edge). NumPy pays about 15 ns per contiguous row that a copy touches, so the wide grid turns
+im2col/col2im into one long run per (image, channel, tap) instead of one per output row, at the
+price of copying the output out of the grid (a row per output row and channel) and of the unused
+cells in the GEMM. The wide grid wins when the input channels times the taps outnumber the
+output channels (32 -> 64 channels, 3x3: 288 rows against 64) and the dense one otherwise
+(1 -> 32 channels: 9 against 32).
+
+The work goes in chunks of images whose columns take about ``_CHUNK_BYTES`` (measured best on a
+2 MiB-L2 machine): each chunk's columns stay in cache between the copy and the GEMM, and no array
+of all the columns is ever held.
+
+The gradients close over three bilinear functions ``conv(x, w)``, ``conv_transpose(y, w)``
+(the adjoint of ``conv`` in ``x``) and ``conv_weight(x, g)`` (its adjoint in ``w``), each a
+``Function`` whose backward is made of the other two, so every order of derivative works.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+from numpy.lib.stride_tricks import as_strided
+
+from ..autograd.function import Function
+from ..backend import np
+from ._util import Tensor, op_error
+
+__all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+           "conv_transpose3d", "unfold", "fold"]
+
+_CHUNK_BYTES = 2 << 20
+
+
+# ======================================================================== geometry
+class _Geometry:
+    """Where each kernel tap of one convolution reads in the flattened padded image.
+
+    ``in_size``/``out_size`` are the spatial sizes of the convolution's input and output
+    (for a transposed convolution: of its output and input). ``lo`` is the padding before each
+    spatial dim; the padding after it is implied by ``out_size``. ``wide`` picks the grid (see
+    the module docstring): ``grid``/``reads`` are its shape and its steps in the flat padded
+    image, ``out_steps`` the steps of the real outputs inside it.
+    """
+
+    def __init__(self, in_size, out_size, kernel, stride, dilation, lo, groups, wide: bool):
+        self.in_size, self.out_size, self.kernel = in_size, out_size, kernel
+        self.stride, self.dilation, self.lo, self.groups = stride, dilation, lo, groups
+        self.wide, self.taps = wide, math.prod(kernel)
+        extent = [(o - 1) * s + d * (k - 1) + 1
+                  for o, s, d, k in zip(out_size, stride, dilation, kernel)]
+        padded = [max(p + n, e) for p, n, e in zip(lo, in_size, extent)]
+        s_last = stride[-1]
+        if wide:            # the last padded dim a multiple of its stride: whole steps per row
+            padded[-1] = -(-padded[-1] // s_last) * s_last
+        flat = [math.prod(padded[a + 1:]) for a in range(len(padded))]
+        self.padded, self.area = tuple(padded), math.prod(padded)
+        self.tap_steps = tuple(d * f for d, f in zip(dilation, flat))
+        if wide:
+            self.out_steps = tuple(f * s // s_last for f, s in zip(flat, stride))
+            self.grid, self.reads = (out_size[0] * self.out_steps[0],), (s_last,)
+        else:
+            self.out_steps = tuple(math.prod(out_size[a + 1:]) for a in range(len(out_size)))
+            self.grid, self.reads = out_size, tuple(f * s for f, s in zip(flat, stride))
+        self.cells = math.prod(self.grid)
+        last = sum((k - 1) * t for k, t in zip(kernel, self.tap_steps)) + \
+            sum((g - 1) * r for g, r in zip(self.grid, self.reads))
+        self.buflen = max(self.area, last + 1)
+        self.place = tuple(slice(p, p + n) for p, n in zip(lo, in_size))
+
+    def chunks(self, n: int, channels: int, itemsize: int):
+        """Image ranges [n0, n1) whose columns take about ``_CHUNK_BYTES``."""
+        step = max(1, _CHUNK_BYTES // max(1, channels * self.taps * self.cells * itemsize))
+        return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
+
+
+def _pad(x, geo: _Geometry):
+    """x (n, C, *in_size) zero-padded and flattened per image: (n, C, buflen)."""
+    n, c = x.shape[:2]
+    buf = np.zeros((n, c, geo.buflen), x.dtype)
+    buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)] = x
+    return buf
+
+
+def _tap_view(buf, geo: _Geometry, writeable: bool = False):
+    """What every tap reads: the view (n, C, *kernel, *grid) of ``buf`` (n, C, buflen)."""
+    item = buf.itemsize
+    return as_strided(buf, buf.shape[:2] + geo.kernel + geo.grid,
+                      buf.strides[:2] + tuple(s * item for s in geo.tap_steps + geo.reads),
+                      writeable=writeable)
+
+
+# Arrays on the grid (columns, outputs, gradients) are stored image-major (n, rows, cells) with
+# the dense grid, where one GEMM per image writes the output layout directly, and row-major
+# (rows, n, cells) with the wide grid, whose outputs are copied out anyway: there the copy also
+# reorders, and one GEMM covers a whole chunk of images.
+def _new_grid(n: int, rows: int, geo: _Geometry, dtype, fill):
+    return fill((rows, n, geo.cells) if geo.wide else (n, rows, geo.cells), dtype)
+
+
+def _by_image(a, geo: _Geometry):
+    """A grid array as the view (n, rows, cells)."""
+    return a.transpose(1, 0, 2) if geo.wide else a
+
+
+def _matrices(a, geo: _Geometry):
+    """A grid array as stacked matrices per group: (groups, rows / groups, n cells) when wide,
+    (n, groups, rows / groups, cells) when dense."""
+    g = geo.groups
+    if geo.wide:
+        return a.reshape(g, a.shape[0] // g, a.shape[1] * geo.cells)
+    return a.reshape(a.shape[0], g, a.shape[1] // g, geo.cells)
+
+
+def _from_matrices(m, n: int, geo: _Geometry):
+    """The inverse of ``_matrices`` for a product of them."""
+    if geo.wide:
+        return m.reshape(-1, n, geo.cells)
+    return m.reshape(n, -1, geo.cells)
+
+
+def _im2col(x, geo: _Geometry):
+    """cols[n, (c, t), q] = x_pad[n, c, off[t] + r q]: a grid array of C taps rows."""
+    n, c = x.shape[:2]
+    cols = _new_grid(n, c * geo.taps, geo, x.dtype, np.empty)
+    np.copyto(_by_image(cols, geo).reshape((n, c) + geo.kernel + geo.grid),
+              _tap_view(_pad(x, geo), geo))
+    return cols
+
+
+def _col2im(cols, geo: _Geometry, out) -> None:
+    """The adjoint of ``_im2col``: the grid array ``cols`` summed into ``out`` (n, C, *in)."""
+    n, c = out.shape[:2]
+    buf = np.zeros((n, c, geo.buflen), cols.dtype)
+    view = _tap_view(buf, geo, writeable=True)
+    cols = _by_image(cols, geo).reshape((n, c) + geo.kernel + geo.grid)
+    for tap in itertools.product(*(range(k) for k in geo.kernel)):
+        part = view[(slice(None), slice(None)) + tap]
+        np.add(part, cols[(slice(None), slice(None)) + tap], out=part)
+    out[...] = buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)]
+
+
+def _outputs(grid, geo: _Geometry, writeable: bool = False):
+    """The real outputs (n, C, *out_size) inside a grid array, as a view."""
+    grid = _by_image(grid, geo)
+    item = grid.itemsize
+    return as_strided(grid, grid.shape[:2] + geo.out_size,
+                      grid.strides[:2] + tuple(q * item for q in geo.out_steps),
+                      writeable=writeable)
+
+
+def _to_grid(y, geo: _Geometry):
+    """y (n, C, *out_size) as a grid array, zeros at the unused cells."""
+    n, c = y.shape[:2]
+    if not geo.wide:
+        return y.reshape(n, c, geo.cells)
+    grid = _new_grid(n, c, geo, y.dtype, np.zeros)
+    _outputs(grid, geo, writeable=True)[...] = y
+    return grid
+
+
+def _per_channel(bias, nd: int):
+    return bias.reshape(-1, *(1,) * nd)
+
+
+def _grouped(w, geo: _Geometry):
+    """The weight (Co, Cg, *kernel) as one matrix per group: (groups, Co / groups, Cg taps)."""
+    return w.reshape(geo.groups, w.shape[0] // geo.groups, w.shape[1] * geo.taps)
+
+
+def _conv(x, w, b, geo: _Geometry):
+    """y = conv(x, w) + b: (N, Co, *out_size)."""
+    n, c = x.shape[:2]
+    wg, nd = _grouped(w, geo), len(geo.out_size)
+    out = np.empty((n, w.shape[0]) + geo.out_size, x.dtype)
+    for n0, n1 in geo.chunks(n, c, x.itemsize):
+        cols = _matrices(_im2col(x[n0:n1], geo), geo)
+        part = out[n0:n1]
+        if geo.wide:
+            y = _outputs(_from_matrices(np.matmul(wg, cols), n1 - n0, geo), geo)
+            if b is None:
+                np.copyto(part, y)
+            else:
+                np.add(y, _per_channel(b, nd), out=part)
+        else:
+            np.matmul(wg, cols, out=_matrices(part.reshape(n1 - n0, -1, geo.cells), geo))
+            if b is not None:
+                part += _per_channel(b, nd)
+    return out
+
+
+def _conv_transpose(y, w, b, geo: _Geometry):
+    """The adjoint of ``conv`` in x, plus b: (N, C, *in_size) from y (N, Co, *out_size)."""
+    n = y.shape[0]
+    wgt = _grouped(w, geo).transpose(0, 2, 1)
+    c = w.shape[1] * geo.groups
+    out = np.empty((n, c) + geo.in_size, y.dtype)
+    for n0, n1 in geo.chunks(n, c, y.itemsize):
+        cols = np.matmul(wgt, _matrices(_to_grid(y[n0:n1], geo), geo))
+        _col2im(_from_matrices(cols, n1 - n0, geo), geo, out[n0:n1])
+    if b is not None:
+        out += _per_channel(b, len(geo.in_size))
+    return out
+
+
+def _conv_weight(x, y, geo: _Geometry):
+    """The adjoint of ``conv`` in w: dw[o, (c, t)] = sum_{n, q} y[n, o, q] cols[n, (c, t), q]."""
+    n, c = x.shape[:2]
+    co, g = y.shape[1], geo.groups
+    dw = np.zeros((g, co // g, c // g * geo.taps), x.dtype)
+    for n0, n1 in geo.chunks(n, c, x.itemsize):
+        cols = _matrices(_im2col(x[n0:n1], geo), geo)
+        prod = np.matmul(_matrices(_to_grid(y[n0:n1], geo), geo), np.swapaxes(cols, -1, -2))
+        dw += prod if geo.wide else prod.sum(0)
+    return dw.reshape((co, c // g) + geo.kernel)
+
+
+def _bias_grad(grad: Tensor):
+    return grad.sum((0, *range(2, grad.ndim)))
+
+
+# ======================================================================== Functions
+class Conv(Function):
+    """y[n, o, p] = b[o] + sum_{c in group(o), t} w[o, c, t] x_pad[n, c, s p + d t]
+    (conv1d/2d/3d: cross-correlation, as torch).
+
+    Bilinear in (x, w):  dx = conv_transpose(dy, w),  dw = conv_weight(x, dy),
+    db[o] = sum_{n, p} dy[n, o, p]."""
+
+    def name(ctx) -> str:
+        return "ConvolutionBackward0"          # torch's node name
+
+    def forward(ctx, x, w, b, geo):
+        ctx.geo = geo
+        ctx.save_for_backward(x, w)
+        return _conv(x, w, b, geo)
+
+    def backward(ctx, grad):
+        x, w = ctx.saved_tensors
+        nx, nw, nb = ctx.needs_input_grad
+        geo = ctx.geo
+        return (ConvTranspose.apply(grad, w, None, geo=geo) if nx else None,
+                ConvWeight.apply(x, grad, geo=geo) if nw else None,
+                _bias_grad(grad) if nb else None)
+
+
+class ConvTranspose(Function):
+    """x[n, c, s p + d t] += sum_{o in group(c)} w[o, c, t] y[n, o, p], plus b[c]: the adjoint
+    of ``Conv`` in its input (conv_transpose1d/2d/3d; the gradient of a convolution).
+
+    Bilinear in (y, w):  dy = conv(dx, w),  dw = conv_weight(dx, y),  db = dx summed."""
+
+    def name(ctx) -> str:
+        return "ConvolutionBackward0"          # torch's node name
+
+    def forward(ctx, y, w, b, geo):
+        ctx.geo = geo
+        ctx.save_for_backward(y, w)
+        return _conv_transpose(y, w, b, geo)
+
+    def backward(ctx, grad):
+        y, w = ctx.saved_tensors
+        ny, nw, nb = ctx.needs_input_grad
+        geo = ctx.geo
+        return (Conv.apply(grad, w, None, geo=geo) if ny else None,
+                ConvWeight.apply(grad, y, geo=geo) if nw else None,
+                _bias_grad(grad) if nb else None)
+
+
+class ConvWeight(Function):
+    """dw[o, c, t] = sum_{n, p} g[n, o, p] x_pad[n, c, s p + d t]: the adjoint of ``Conv`` in
+    its weight (the weight gradient of a convolution).
+
+    Bilinear in (x, g): for an incoming gradient G of w's shape,
+    dx = conv_transpose(g, G),  dg = conv(x, G)."""
+
+    def forward(ctx, x, g, geo):
+        ctx.geo = geo
+        ctx.save_for_backward(x, g)
+        return _conv_weight(x, g, geo)
+
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        nx, ng = ctx.needs_input_grad
+        geo = ctx.geo
+        return (ConvTranspose.apply(g, grad, None, geo=geo) if nx else None,
+                Conv.apply(x, grad, None, geo=geo) if ng else None)
+
+
+class Unfold(Function):
+    """im2col: cols[n, (c, t), p] = x_pad[n, c, s p + d t] for every kernel tap t and output
+    position p;  dx = fold(dcols) (the overlapping taps summed back)."""
+
+    def forward(ctx, x, geo):
+        ctx.geo = geo
+        return _im2col(x, geo)
+
+    def backward(ctx, grad):
+        return Fold.apply(grad, geo=ctx.geo)
+
+
+class Fold(Function):
+    """col2im: x_pad[n, c, s p + d t] += cols[n, (c, t), p] (overlaps summed), padding cut off;
+    dcols = unfold(dx)."""
+
+    def forward(ctx, cols, geo):
+        ctx.geo = geo
+        n, c_taps = cols.shape[:2]
+        out = np.empty((n, c_taps // geo.taps) + geo.in_size, cols.dtype)
+        _col2im(cols, geo, out)
+        return out
+
+    def backward(ctx, grad):
+        return Unfold.apply(grad, geo=ctx.geo)
+
+
+# ======================================================================== argument checks
+def _ints(value, nd: int, name: str, op: str) -> tuple:
+    """An int or a sequence of 1 or ``nd`` ints as an ``nd``-tuple (torch's rule)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return (int(value),) * nd
+    if isinstance(value, (tuple, list)) and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value):
+        if len(value) == nd:
+            return tuple(int(v) for v in value)
+        if len(value) == 1:
+            return (int(value[0]),) * nd
+        raise op_error(RuntimeError, f"{op}: expected {name} to be a single integer value or a "
+                                     f"list of {nd} values to match the convolution dimensions, "
+                                     f"but got {name}={list(value)}")
+    raise op_error(TypeError, f"{op}: argument '{name}' must be an int or a tuple of {nd} ints, "
+                              f"not {type(value).__name__}")
+
+
+def _check_tensors(op: str, input, weight, bias, nd: int, transposed: bool = False) -> None:
+    for name, t in (("input", input), ("weight", weight)):
+        if not isinstance(t, Tensor):
+            raise op_error(TypeError, f"{op}: argument '{name}' must be a Tensor, not "
+                                      f"{type(t).__name__}")
+    if bias is not None and not isinstance(bias, Tensor):
+        raise op_error(TypeError, f"{op}: argument 'bias' must be a Tensor or None, not "
+                                  f"{type(bias).__name__}")
+    if input.ndim not in (nd + 1, nd + 2):
+        raise op_error(RuntimeError, f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) "
+                                     f"input to {op}, but got input of size: "
+                                     f"{list(input.shape)}")
+    if weight.ndim != nd + 2:
+        layout = "in_channels, out_channels/groups" if transposed else \
+            "out_channels, in_channels/groups"
+        raise op_error(RuntimeError, f"{op}: expected a {nd + 2}-D weight ({layout}, "
+                                     f"*kernel_size), but got weight of size "
+                                     f"{list(weight.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:
+            raise op_error(RuntimeError, f"{op}: Input type ({input.dtype.name}) and {name} type "
+                                         f"({t.dtype.name}) should be the same")
+
+
+def _check_positive(op: str, **values) -> None:
+    for name, vals in values.items():
+        if name == "padding":
+            if any(v < 0 for v in vals):
+                raise op_error(RuntimeError, f"{op}: negative padding is not supported (got "
+                                             f"padding={list(vals)})")
+        elif any(v <= 0 for v in vals):
+            raise op_error(RuntimeError, f"{op}: non-positive {name} is not supported (got "
+                                         f"{name}={list(vals)})")
+
+
+def _check_groups(op: str, weight, groups, transposed: bool) -> None:
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
+        raise op_error(TypeError, f"{op}: argument 'groups' must be an int, not "
+                                  f"{type(groups).__name__}")
+    if groups <= 0:
+        raise op_error(RuntimeError, f"{op}: non-positive groups is not supported (got "
+                                     f"groups={groups})")
+    if weight.shape[0] == 0 or weight.shape[0] % groups:
+        raise op_error(RuntimeError, f"{op}: Given groups={groups}, expected weight to be "
+                                     f"divisible by {groups} and at least 1 at dimension 0, but "
+                                     f"got weight of size {list(weight.shape)} instead")
+
+
+def _check_channels(op: str, x, weight, groups, transposed: bool) -> None:
+    expected = weight.shape[0] if transposed else weight.shape[1] * groups
+    if x.shape[1] != expected:
+        given = "transposed=1" if transposed else f"groups={groups}"
+        raise op_error(RuntimeError, f"{op}: Given {given}, weight of size "
+                                     f"{list(weight.shape)}, expected input{list(x.shape)} to "
+                                     f"have {expected} channels, but got {x.shape[1]} channels "
+                                     f"instead (groups={groups})")
+
+
+def _check_bias(op: str, weight, bias, channels: int, transposed: bool) -> None:
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != channels):
+        given = "transposed=1, weight" if transposed else "weight"
+        raise op_error(RuntimeError, f"{op}: Given {given} of size {list(weight.shape)}, "
+                                     f"expected bias to be 1-dimensional with {channels} "
+                                     f"elements, but got bias of size {list(bias.shape)} instead")
+
+
+def _padding(op: str, padding, kernel, stride, dilation, nd: int) -> tuple:
+    """(before, after) per spatial dim from an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding != "same":
+            raise op_error(RuntimeError, f"{op}: Invalid padding string: {padding!r} (expected "
+                                         f"'same' or 'valid')")
+        if any(s != 1 for s in stride):
+            raise op_error(RuntimeError, f"{op}: padding='same' is not supported for strided "
+                                         f"convolutions (got stride={list(stride)})")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return tuple((t // 2, t - t // 2) for t in total)     # the odd one extra at the end
+    pad = _ints(padding, nd, "padding", op)
+    _check_positive(op, padding=pad)
+    return tuple((p, p) for p in pad)
+
+
+def _wide(weight, groups) -> bool:
+    """Whether the wide grid is cheaper: more (input channel, tap) rows than output channels
+    (the weight is (C_out, C_in / groups, *kernel); transposed: (C_in, C_out / groups, ...))."""
+    return weight.shape[1] * groups * math.prod(weight.shape[2:]) > weight.shape[0]
+
+
+def _batched(input, nd: int):
+    """(input with a batch dim, whether one was added)."""
+    if input.ndim == nd + 1:
+        return input.unsqueeze(0), True
+    return input, False
+
+
+# ======================================================================== public ops
+def _convnd(op: str, nd: int, input, weight, bias, stride, padding, dilation, groups):
+    _check_tensors(op, input, weight, bias, nd)
+    stride = _ints(stride, nd, "stride", op)
+    dilation = _ints(dilation, nd, "dilation", op)
+    _check_positive(op, stride=stride, dilation=dilation)
+    _check_groups(op, weight, groups, False)
+    kernel = tuple(weight.shape[2:])
+    pads = _padding(op, padding, kernel, stride, dilation, nd)
+    x, unbatched = _batched(input, nd)
+    _check_channels(op, x, weight, groups, False)
+    _check_bias(op, weight, bias, weight.shape[0], False)
+    in_size = tuple(x.shape[2:])
+    padded = [n + lo + hi for n, (lo, hi) in zip(in_size, pads)]
+    reach = [d * (k - 1) + 1 for d, k in zip(dilation, kernel)]
+    if any(p < r for p, r in zip(padded, reach)):
+        raise op_error(RuntimeError, f"{op}: Calculated padded input size per channel: "
+                                     f"({' x '.join(map(str, padded))}). Kernel size: "
+                                     f"({' x '.join(map(str, reach))}). Kernel size can't be "
+                                     f"greater than actual input size (input {list(x.shape)}, "
+                                     f"weight {list(weight.shape)})")
+    out_size = tuple((p - r) // s + 1 for p, r, s in zip(padded, reach, stride))
+    geo = _Geometry(in_size, out_size, kernel, stride, dilation, tuple(lo for lo, _ in pads),
+                    int(groups), _wide(weight, groups))
+    out = Conv.apply(x, weight, bias, geo=geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def _conv_transposend(op: str, nd: int, input, weight, bias, stride, padding, output_padding,
+                      groups, dilation):
+    _check_tensors(op, input, weight, bias, nd, transposed=True)
+    stride = _ints(stride, nd, "stride", op)
+    dilation = _ints(dilation, nd, "dilation", op)
+    if isinstance(padding, str):
+        raise op_error(TypeError, f"{op}(): argument 'padding' must be tuple of ints, not str "
+                                  f"(padding={padding!r})")
+    pad = _ints(padding, nd, "padding", op)
+    out_pad = _ints(output_padding, nd, "output_padding", op)
+    _check_positive(op, stride=stride, dilation=dilation, padding=pad)
+    if any(op_ >= s and op_ >= d for op_, s, d in zip(out_pad, stride, dilation)) or \
+            any(p < 0 for p in out_pad):
+        raise op_error(RuntimeError, f"{op}: output padding must be smaller than either stride "
+                                     f"or dilation, but got output_padding={list(out_pad)}, "
+                                     f"stride={list(stride)}, dilation={list(dilation)}")
+    _check_groups(op, weight, groups, True)
+    x, unbatched = _batched(input, nd)
+    _check_channels(op, x, weight, groups, True)
+    _check_bias(op, weight, bias, weight.shape[1] * groups, True)
+    kernel = tuple(weight.shape[2:])
+    out_size = tuple(x.shape[2:])
+    in_size = tuple((o - 1) * s - 2 * p + d * (k - 1) + q + 1 for o, s, p, d, k, q in
+                    zip(out_size, stride, pad, dilation, kernel, out_pad))
+    if any(n <= 0 for n in in_size):
+        raise op_error(RuntimeError, f"{op}: the output size {list(in_size)} computed from "
+                                     f"input {list(x.shape)}, weight {list(weight.shape)}, "
+                                     f"stride={list(stride)}, padding={list(pad)}, "
+                                     f"output_padding={list(out_pad)}, dilation={list(dilation)} "
+                                     f"is too small (each size must be at least 1)")
+    geo = _Geometry(in_size, out_size, kernel, stride, dilation, pad, int(groups),
+                    _wide(weight, groups))
+    out = ConvTranspose.apply(x, weight, bias, geo=geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution (cross-correlation) of ``input`` (N, C_in, L) or (C_in, L) with
+    ``weight`` (C_out, C_in / groups, k):
+    ``out[n, o, p] = bias[o] + sum_{c, t} weight[o, c, t] input_pad[n, c, stride p + dilation t]``.
+    ``padding`` is an int, a tuple, 'valid' (none) or 'same' (stride 1 only; an odd total
+    puts the extra element at the end)."""
+    return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution (cross-correlation) of ``input`` (N, C_in, H, W) or (C_in, H, W) with
+    ``weight`` (C_out, C_in / groups, kH, kW); output size per dim
+    ``(in + 2 padding - dilation (k - 1) - 1) // stride + 1``. See ``conv1d`` for the sum and
+    the padding strings."""
+    return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution of ``input`` (N, C_in, D, H, W) or (C_in, D, H, W) with ``weight``
+    (C_out, C_in / groups, kD, kH, kW). See ``conv1d``."""
+    return _convnd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 1-D convolution (the gradient of conv1d with respect to its input) of
+    ``input`` (N, C_in, L) with ``weight`` (C_in, C_out / groups, k): each input element
+    scatters ``weight``-weighted copies to ``stride p + dilation t - padding``. Output length
+    ``(L - 1) stride - 2 padding + dilation (k - 1) + output_padding + 1``."""
+    return _conv_transposend("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 2-D convolution ("deconvolution") of ``input`` (N, C_in, H, W) with
+    ``weight`` (C_in, C_out / groups, kH, kW). See ``conv_transpose1d``."""
+    return _conv_transposend("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    """Transposed 3-D convolution of ``input`` (N, C_in, D, H, W) with ``weight``
+    (C_in, C_out / groups, kD, kH, kW). See ``conv_transpose1d``."""
+    return _conv_transposend("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                             output_padding, groups, dilation)
+
+
+def _block_args(op: str, kernel_size, dilation, padding, stride) -> tuple:
+    args = [_ints(v, 2, name, op) for v, name in ((kernel_size, "kernel_size"),
+                                                   (dilation, "dilation"), (padding, "padding"),
+                                                   (stride, "stride"))]
+    _check_positive(op, kernel_size=args[0], dilation=args[1], padding=args[2], stride=args[3])
+    return tuple(args)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: the sliding blocks of ``input`` (N, C, H, W) or (C, H, W) as columns
+    (N, C kH kW, L), ``out[n, (c, i, j), p] = input_pad[n, c, stride p + dilation (i, j)]``
+    over the L output positions p in row-major order."""
+    op = "unfold"
+    if not isinstance(input, Tensor) or input.ndim not in (3, 4):
+        raise op_error(RuntimeError, f"{op}: expected a 3-D (unbatched) or 4-D (batched) input "
+                                     f"tensor, but got input of size "
+                                     f"{list(getattr(input, 'shape', ()))}")
+    kernel, dilation, padding, stride = _block_args(op, kernel_size, dilation, padding, stride)
+    x, unbatched = _batched(input, 2)
+    in_size = tuple(x.shape[2:])
+    out_size = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, p, d, k, s in
+                     zip(in_size, padding, dilation, kernel, stride))
+    if any(o < 1 for o in out_size):
+        raise op_error(RuntimeError, f"{op}: Given input with spatial size {in_size}, "
+                                     f"kernel_size={kernel}, dilation={dilation}, "
+                                     f"padding={padding}, calculated shape of the array of "
+                                     f"sliding blocks as {out_size}, but its components must be "
+                                     f"at least one.")
+    geo = _Geometry(in_size, out_size, kernel, stride, dilation, padding, 1, wide=False)
+    out = Unfold.apply(x, geo=geo)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, the adjoint of ``unfold``: columns (N, C kH kW, L) or (C kH kW, L) summed into
+    an image (N, C, *output_size), overlapping blocks added, padding cut off."""
+    op = "fold"
+    if not isinstance(input, Tensor) or input.ndim not in (2, 3):
+        raise op_error(RuntimeError, f"{op}: expected a 2-D (unbatched) or 3-D (batched) input "
+                                     f"tensor, but got input of size "
+                                     f"{list(getattr(input, 'shape', ()))}")
+    in_size = _ints(output_size, 2, "output_size", op)
+    kernel, dilation, padding, stride = _block_args(op, kernel_size, dilation, padding, stride)
+    cols, unbatched = (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    taps = math.prod(kernel)
+    if cols.shape[1] % taps:
+        raise op_error(RuntimeError, f"{op}: Expected size of input's dimension 1 to be "
+                                     f"divisible by the product of kernel_size, but got "
+                                     f"input.size(1)={cols.shape[1]} and "
+                                     f"kernel_size={kernel}.")
+    out_size = tuple((n + 2 * p - d * (k - 1) - 1) // s + 1 for n, p, d, k, s in
+                     zip(in_size, padding, dilation, kernel, stride))
+    if any(o < 1 for o in out_size) or math.prod(out_size) != cols.shape[2]:
+        raise op_error(RuntimeError, f"{op}: Given output_size={in_size}, "
+                                     f"kernel_size={kernel}, dilation={dilation}, "
+                                     f"padding={padding}, stride={stride}, expected size of "
+                                     f"input's dimension 2 to match the calculated number of "
+                                     f"sliding blocks {' * '.join(map(str, out_size))} = "
+                                     f"{math.prod(out_size)}, but got "
+                                     f"input.size(2)={cols.shape[2]}.")
+    geo = _Geometry(in_size, out_size, kernel, stride, dilation, padding, 1, wide=False)
+    out = Fold.apply(cols, geo=geo)
+    return out.squeeze(0) if unbatched else out
