@@ -43,6 +43,11 @@ CASES = [
     OpCase("conv2d.depthwise", _conv("conv2d", stride=2, groups=3),
            (F(2, 3, 5, 5), F(6, 1, 3, 3))),
     OpCase("conv2d.unbatched", _conv("conv2d", padding=1), (F(2, 4, 4), F(3, 2, 3, 3), F(3))),
+    # fewer (input channel, tap) rows than output channels: the dense grid (see ops/conv.py)
+    OpCase("conv2d.dense_grid", _conv("conv2d", stride=2, padding=1),
+           (F(2, 1, 5, 5), F(5, 1, 2, 2), F(5))),
+    OpCase("conv2d.dense_grid_groups", _conv("conv2d", padding=(0, 1), groups=2),
+           (F(2, 2, 3, 4), F(8, 1, 2, 2))),
     OpCase("conv2d.double_backward", _double_backward,
            (F(2, 4, 4, 4), F(4, 2, 3, 3), F(2, 4, 2, 2))),
     # conv1d, conv3d
@@ -67,6 +72,8 @@ CASES = [
            (F(2, 4, 2, 3), F(4, 1, 3, 2), F(2))),
     OpCase("conv_transpose2d.unbatched", _conv("conv_transpose2d", stride=2),
            (F(2, 3, 3), F(2, 2, 2, 2))),
+    OpCase("conv_transpose2d.dense_grid", _conv("conv_transpose2d", stride=2, padding=1),
+           (F(2, 5, 3, 3), F(5, 1, 2, 2), F(1))),
     OpCase("conv_transpose1d", _conv("conv_transpose1d", stride=3, padding=1, output_padding=2),
            (F(2, 3, 4), F(3, 2, 3), F(2))),
     OpCase("conv_transpose3d", _conv("conv_transpose3d", stride=2, padding=(0, 1, 0)),

@@ -42,6 +42,8 @@ CASES = [
            (F(2, 2, 5, 5),)),
     OpCase("max_pool2d.dilation", _f("max_pool2d", kernel_size=2, stride=1, dilation=2),
            (F(1, 2, 5, 5),)),
+    OpCase("max_pool2d.dilation_stride", _f("max_pool2d", kernel_size=3, stride=2, dilation=2),
+           (F(1, 2, 7, 7),)),
     OpCase("max_pool2d.ceil_mode", _f("max_pool2d", kernel_size=2, ceil_mode=True),
            (F(2, 2, 5, 5),)),
     OpCase("max_pool2d.ceil_overlap", _f("max_pool2d", kernel_size=3, stride=2, ceil_mode=True),

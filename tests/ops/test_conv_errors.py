@@ -198,3 +198,31 @@ def test_empty_batch():
 def test_node_name_is_torchs():
     x = cr.ones(1, 1, 3, 3, requires_grad=True)
     assert F.conv2d(x, _t(1, 1, 2, 2)).grad_fn.name() == "ConvolutionBackward0"
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_both_grids_and_many_chunks_match_torch(monkeypatch, wide):
+    """Every code path on one geometry: the dense and the wide grid, each with one image per
+    chunk (the chunk budget set to one byte) and with all images in one chunk."""
+    torch = pytest.importorskip("torch")
+    import chainrule.ops.conv as conv
+    monkeypatch.setattr(conv, "_wide", lambda weight, groups: wide)
+    rng = np.random.default_rng(1)
+    x, w = rng.standard_normal((3, 4, 6, 7)), rng.standard_normal((6, 2, 3, 2))
+    b, g = rng.standard_normal(6), rng.standard_normal((3, 6, 3, 4))
+    kw = dict(stride=(2, 2), padding=(1, 1), dilation=(1, 2), groups=2)
+    tt = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    torch.nn.functional.conv2d(*tt, **kw).backward(torch.tensor(g))
+    for budget in (1, 1 << 30):
+        monkeypatch.setattr(conv, "_CHUNK_BYTES", budget)
+        ct = [cr.tensor(a, requires_grad=True) for a in (x, w, b)]
+        y = F.conv2d(*ct, **kw)
+        y.backward(cr.tensor(g))
+        for c, t in zip(ct, tt):
+            np.testing.assert_allclose(c.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-10)
+        back = F.conv_transpose2d(cr.tensor(g), cr.tensor(w), cr.tensor(b[:4]), stride=2,
+                                  padding=1, output_padding=1, groups=2, dilation=(1, 2))
+        ref = torch.nn.functional.conv_transpose2d(torch.tensor(g), torch.tensor(w),
+                                                   torch.tensor(b[:4]), stride=2, padding=1,
+                                                   output_padding=1, groups=2, dilation=(1, 2))
+        np.testing.assert_allclose(back.numpy(), ref.numpy(), rtol=1e-10, atol=1e-10)

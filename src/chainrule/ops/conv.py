@@ -6,7 +6,7 @@ flat strides of the padded image, ``d`` the dilation), and the positions that on
 a strided *grid* ``q`` of the flat image, read with steps ``r``:
 
 * im2col  ``cols[n, (c, t), q] = x_pad[n, c, off[t] + r q]``        one strided copy
-* conv    ``y[n] = W (Co, C T) @ cols[n] (C T, Q)``                  one GEMM per image
+* conv    ``y[n] = W (Co, C T) @ cols[n] (C T, Q)``                  GEMMs (see below)
 * col2im  ``x_pad[n, c, off[t] + r q] += cols[n, (c, t), q]``        one strided add per tap
 
 The grid is either the output grid itself ("dense": the GEMM writes the output in place) or a
@@ -56,8 +56,7 @@ class _Geometry:
     """
 
     def __init__(self, in_size, out_size, kernel, stride, dilation, lo, groups, wide: bool):
-        self.in_size, self.out_size, self.kernel = in_size, out_size, kernel
-        self.stride, self.dilation, self.lo, self.groups = stride, dilation, lo, groups
+        self.in_size, self.out_size, self.kernel, self.groups = in_size, out_size, kernel, groups
         self.wide, self.taps = wide, math.prod(kernel)
         extent = [(o - 1) * s + d * (k - 1) + 1
                   for o, s, d, k in zip(out_size, stride, dilation, kernel)]
@@ -126,9 +125,8 @@ def _matrices(a, geo: _Geometry):
 
 def _from_matrices(m, n: int, geo: _Geometry):
     """The inverse of ``_matrices`` for a product of them."""
-    if geo.wide:
-        return m.reshape(-1, n, geo.cells)
-    return m.reshape(n, -1, geo.cells)
+    rows = m.size // (n * geo.cells)
+    return m.reshape((rows, n, geo.cells) if geo.wide else (n, rows, geo.cells))
 
 
 def _im2col(x, geo: _Geometry):
@@ -219,12 +217,12 @@ def _conv_weight(x, y, geo: _Geometry):
     """The adjoint of ``conv`` in w: dw[o, (c, t)] = sum_{n, q} y[n, o, q] cols[n, (c, t), q]."""
     n, c = x.shape[:2]
     co, g = y.shape[1], geo.groups
-    dw = np.zeros((g, co // g, c // g * geo.taps), x.dtype)
+    dw_t = np.zeros((g, c // g * geo.taps, co // g), x.dtype)     # cols @ y^T: the faster GEMM
     for n0, n1 in geo.chunks(n, c, x.itemsize):
-        cols = _matrices(_im2col(x[n0:n1], geo), geo)
-        prod = np.matmul(_matrices(_to_grid(y[n0:n1], geo), geo), np.swapaxes(cols, -1, -2))
-        dw += prod if geo.wide else prod.sum(0)
-    return dw.reshape((co, c // g) + geo.kernel)
+        grid = _matrices(_to_grid(y[n0:n1], geo), geo)
+        prod = np.matmul(_matrices(_im2col(x[n0:n1], geo), geo), np.swapaxes(grid, -1, -2))
+        dw_t += prod if geo.wide else prod.sum(0)
+    return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape((co, c // g) + geo.kernel)
 
 
 def _bias_grad(grad: Tensor):

@@ -5,7 +5,8 @@ A 2-D pooling window is described once, by ``Window`` (kernel, stride, padding, 
 ceil_mode, and torch's output size). Pooling never copies windows out: output position o of a
 dim reads the padded input at o*s + j*d for kernel offset j, so each kernel offset (i, j) is one
 strided slice of the padded input, of the output's shape. A 2x2 max-pool is then three
-``np.maximum`` of strided views.
+``np.maximum`` of strided views. Overlapping strided windows (3x3, stride 2) first split the
+padded input into its stride phases x[r::s], so each offset reads a contiguous block.
 
 Three Functions do the work, and their backward rules are each other (so every order works):
 
@@ -142,10 +143,6 @@ class Window:
         xp[self._inner] = x
         return xp
 
-    def crop(self, xp):
-        """The input's part of a padded array (the inverse of ``pad``)."""
-        return np.ascontiguousarray(xp[self._inner]) if self.padded else xp
-
     @property
     def _inner(self) -> tuple:
         (ph, pw), (h, w) = self.padding, self.in_size
@@ -166,7 +163,8 @@ class Window:
         return {key: np.ascontiguousarray(xp[self._phase(key)]) for key in self._phase_keys}
 
     def zero_parts(self, lead: tuple, dtype) -> dict:
-        """Zero parts of a padded array of leading dims ``lead`` (where gradients add up)."""
+        """Parts of a padded array of leading dims ``lead`` for gradients to add into: zeros,
+        or left unset when the windows tile the input (every position gets written)."""
         if not self.phased:
             fill = np.empty if self.tiles else np.zeros   # tiles: every position is written
             return {None: fill(lead + self.extent, dtype)}
@@ -174,21 +172,29 @@ class Window:
                                            in zip(self.extent, key, self.stride)), dtype)
                 for key in self._phase_keys}
 
-    def merge(self, parts: dict):
-        """The padded array made of its parts (the inverse of ``split``); positions that no
-        window reads are 0."""
+    def assemble(self, parts: dict):
+        """The input-shaped array whose padded form has these parts (the inverse of ``split``
+        followed by ``pad``): each phase is written straight into its place in the input,
+        padding cut off; positions that no window reads are 0."""
         if not self.phased:
-            return parts[None]
+            xp = parts[None]
+            return np.ascontiguousarray(xp[self._inner]) if self.padded else xp
         first = next(iter(parts.values()))
-        xp = np.zeros(first.shape[:-2] + self.extent, first.dtype)
+        out = np.zeros(first.shape[:-2] + tuple(self.in_size), first.dtype)
         for key, part in parts.items():
-            xp[self._phase(key)] = part
-        return xp
+            src, dst = [Ellipsis], [Ellipsis]
+            for r, s, p, n in zip(key, self.stride, self.padding, self.in_size):
+                skip = max(0, -(-(p - r) // s))         # phase rows that lie in the left pad
+                start = r + s * skip - p                # where the first kept row lands
+                count = max(0, -(-(n - start) // s))
+                src.append(slice(skip, skip + count))
+                dst.append(slice(start, start + s * count, s))
+            out[tuple(dst)] = part[tuple(src)]
+        return out
 
-    def max(self, xp):
-        """The maximum of each window of the padded input ``xp``: a running np.maximum over
-        the blocks that the kernel offsets read."""
-        parts = self.split(xp)
+    def max(self, parts: dict):
+        """The maximum of each window, from the parts of the padded input (``split``): a
+        running np.maximum over the blocks that the kernel offsets read."""
         (k0, i0), *rest = self.reads
         if not rest:
             return parts[k0][i0].copy()
@@ -198,8 +204,8 @@ class Window:
             np.maximum(y, parts[key][idx], out=y)
         return y
 
-    def first_max_masks(self, xp, y):
-        """Bool masks (K, *y.shape) over the padded input ``xp`` and its window maxima ``y``:
+    def first_max_masks(self, parts: dict, y):
+        """Bool masks (K, *y.shape) from the parts of the padded input and its window maxima:
         mask k marks the windows whose first maximal element (in row-major kernel order, as
         torch) sits at kernel offset k. A window whose maximum is NaN gives its gradient to the
         last offset."""
@@ -207,7 +213,6 @@ class Window:
         if len(self.reads) == 1:
             masks.fill(True)
             return masks
-        parts = self.split(xp)
         taken = None
         for k, (key, idx) in enumerate(self.reads):
             m = masks[k]
@@ -252,13 +257,13 @@ class MaxPool2d(Function):
     def forward(ctx, x, win):
         ctx.win = win
         ctx.save_for_backward(x)
-        return win.max(win.pad(x, _lowest(x.dtype)))
+        return win.max(win.split(win.pad(x, _lowest(x.dtype))))
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         win = ctx.win
-        xp = win.pad(x._data, _lowest(x._data.dtype))
-        masks = win.first_max_masks(xp, win.max(xp))
+        parts = win.split(win.pad(x._data, _lowest(x._data.dtype)))
+        masks = win.first_max_masks(parts, win.max(parts))
         return WindowScatter.apply(grad, masks=masks, win=win)
 
 
@@ -303,7 +308,7 @@ class WindowScatter(Function):
                 block += np.multiply(g, masks[k], out=masked)
             else:
                 np.multiply(g, masks[k], out=block)
-        return win.crop(win.merge(parts))
+        return win.assemble(parts)
 
     def backward(ctx, grad):
         return WindowGather.apply(grad, masks=ctx.masks, win=ctx.win)
@@ -352,7 +357,8 @@ def _max_pool(input, win: Window, return_indices: bool):
     out = MaxPool2d.apply(input, win=win)
     if not return_indices:
         return out
-    masks = win.first_max_masks(win.pad(input._data, _lowest(input._data.dtype)), out._data)
+    parts = win.split(win.pad(input._data, _lowest(input._data.dtype)))
+    masks = win.first_max_masks(parts, out._data)
     return out, Tensor._make(win.flat_indices(masks))
 
 
