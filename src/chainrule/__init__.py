@@ -22,6 +22,7 @@ from .ops._util import result_type
 from ._format import set_printoptions, get_printoptions, printoptions
 from .random import (Generator, manual_seed, seed, initial_seed, default_generator,
                      get_rng_state, set_rng_state)
+from .io import save, load
 
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
@@ -42,7 +43,10 @@ def is_floating_point(input) -> bool:
 
 def __getattr__(name):
     # subpackages that import heavier things load on first use
-    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "io", "cli"):
+    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "io", "cli", "models"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "summary":  # chainrule.summary = chainrule.analysis.summary, loaded on first use
+        from .analysis import summary
+        return summary
     raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
