@@ -33,8 +33,10 @@ def _torch():
      r"max_pool2d: dilation should be greater than zero"),
     (dict(kernel_size=2, padding=-1), RuntimeError, r"max_pool2d: pad must be non-negative"),
     (dict(kernel_size=2, padding=2), RuntimeError,
-     r"max_pool2d: pad should be at most half of effective kernel size, but got pad=2, "
-     r"kernel_size=2 and dilation=1"),
+     r"max_pool2d: pad should be smaller than or equal to half of kernel size, but got "
+     r"pad=2, kernel_size=2"),
+    (dict(kernel_size=3, padding=2, dilation=2), RuntimeError,      # torch: plain kernel
+     r"max_pool2d: pad should be smaller than or equal to half of kernel size"),
     (dict(kernel_size=6), RuntimeError,
      r"max_pool2d: given input size \(5, 5\), the calculated output size \(0, 0\) is too small"),
 ])
@@ -44,7 +46,7 @@ def test_max_pool2d_argument_errors(kw, kind, pattern):
 
 
 def test_pool_errors_name_their_op():
-    with pytest.raises(RuntimeError, match=r"avg_pool2d: pad should be at most half"):
+    with pytest.raises(RuntimeError, match=r"avg_pool2d: pad should be smaller than or equal to half"):
         F.avg_pool2d(_x(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(RuntimeError, match=r"avg_pool1d: given input size 3, the calculated "
                                            r"output size 0 is too small \(kernel_size=4"):

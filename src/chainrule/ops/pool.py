@@ -97,11 +97,11 @@ class Window:
         if any(p < 0 for p in padding):
             raise op_error(RuntimeError, f"{op}: pad must be non-negative, but got "
                                          f"padding={shown(padding)}")
-        for k, p, d in zip(kernel, padding, dilation):
-            if p > ((k - 1) * d + 1) // 2:
-                raise op_error(RuntimeError, f"{op}: pad should be at most half of effective "
-                                             f"kernel size, but got pad={p}, kernel_size={k} "
-                                             f"and dilation={d}")
+        for k, p in zip(kernel, padding):       # torch's rule: half the plain kernel
+            if p > k // 2:
+                raise op_error(RuntimeError, f"{op}: pad should be smaller than or equal to half "
+                                             f"of kernel size, but got pad={p}, "
+                                             f"kernel_size={k}")
         self.out = tuple(_pool_out_len(*a, ceil_mode)
                          for a in zip(in_size, kernel, stride, padding, dilation))
         if any(o < 1 for o in self.out):
