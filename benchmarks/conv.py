@@ -7,10 +7,14 @@ Layers (kernel 3, padding 1, bias): 1->32 channels at 28x28 (the input needs no 
 32->64 at 14x14 (the input needs one, as inside a network). "forward" records the graph as a
 training step does; "fwd+bwd" adds ``y.backward(g)`` for a fixed ``g``. Prints milliseconds per
 call and the ratio chainrule/torch (lower is better).
+
+NumPy's OpenBLAS may pick AVX2 kernels on CPUs it does not know (it names AMD Zen 5 "Haswell");
+``OPENBLAS_CORETYPE=SkylakeX python -m benchmarks.conv`` selects its AVX-512 kernels instead.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import numpy as np
@@ -70,7 +74,8 @@ def main(argv=None):
         for what, t_cr, t_th in zip(("forward", "fwd+bwd"), mine[name], theirs):
             rows.append([name, what, f"{t_cr * 1e3:.2f}", f"{t_th * 1e3:.2f}",
                          f"{t_cr / t_th:.2f}"])
-    print(f"machine: {machine()}, torch {torch.__version__}")
+    print(f"machine: {machine()}, torch {torch.__version__}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(auto)')}")
     print_table(f"conv2d, kernel 3, padding 1, batch {args.batch}, float32",
                 ["layer", "pass", "chainrule ms", "torch ms", "chainrule/torch"], rows)
 

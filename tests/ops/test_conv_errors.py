@@ -226,3 +226,45 @@ def test_both_grids_and_many_chunks_match_torch(monkeypatch, wide):
                                                    torch.tensor(b[:4]), stride=2, padding=1,
                                                    output_padding=1, groups=2, dilation=(1, 2))
         np.testing.assert_allclose(back.numpy(), ref.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("op, w_shape, bias", [("conv2d", (6, 2, 3, 3), 6),
+                                               ("conv_transpose2d", (4, 3, 3, 3), 6)])
+@pytest.mark.parametrize("needs", [(False, True, True), (True, False, False), (False, False, True)])
+def test_gradients_of_some_inputs_only(op, w_shape, bias, needs):
+    """The fused backward (no graph recorded) computes only what is asked, and right."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(2)
+    arrays = (rng.standard_normal((2, 4, 5, 5)), rng.standard_normal(w_shape),
+              rng.standard_normal(bias))
+    g = getattr(torch.nn.functional, op)(*map(torch.tensor, arrays), stride=2, padding=1,
+                                         groups=2).detach().numpy() * 0 + 1.5
+    grads = []
+    for lib in (cr, torch):
+        ts = [lib.tensor(a).requires_grad_(need) for a, need in zip(arrays, needs)]
+        getattr(lib.nn.functional, op)(*ts, stride=2, padding=1, groups=2).backward(
+            lib.tensor(g))
+        grads.append([None if t.grad is None else t.grad.numpy() for t in ts])
+    for ours, theirs in zip(*grads):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("op, w_shape", [("conv2d", (5, 1, 2, 2)), ("conv2d", (2, 3, 3, 3)),
+                                         ("conv_transpose2d", (3, 5, 2, 2))])
+def test_non_contiguous_inputs(op, w_shape):
+    """Transposed views as input and weight (both grids: 1x2x2 -> 5 is dense, 3x3x3 -> 2 wide)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, w_shape[0] if op == "conv_transpose2d" else w_shape[1], 6, 5))
+    w = rng.standard_normal(w_shape)
+    outs = []
+    for lib in (cr, torch):
+        xt = lib.tensor(x.transpose(0, 1, 3, 2).copy()).requires_grad_()
+        wt = lib.tensor(w.transpose(0, 1, 3, 2).copy()).requires_grad_()
+        y = getattr(lib.nn.functional, op)(xt.transpose(2, 3), wt.transpose(2, 3), padding=1)
+        (y * y).sum().backward()
+        outs.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+    for ours, theirs in zip(*outs):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)

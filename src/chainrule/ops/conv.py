@@ -6,7 +6,7 @@ flat strides of the padded image, ``d`` the dilation), and the positions that on
 a strided *grid* ``q`` of the flat image, read with steps ``r``:
 
 * im2col  ``cols[n, (c, t), q] = x_pad[n, c, off[t] + r q]``        one strided copy
-* conv    ``y[n] = W (Co, C T) @ cols[n] (C T, Q)``                  GEMMs (see below)
+* conv    ``y[n] = W (Co, C T) @ cols[n] (C T, Q)``                  a GEMM per image or chunk
 * col2im  ``x_pad[n, c, off[t] + r q] += cols[n, (c, t), q]``        one strided add per tap
 
 The grid is either the output grid itself ("dense": the GEMM writes the output in place) or a
@@ -17,11 +17,14 @@ im2col/col2im into one long run per (image, channel, tap) instead of one per out
 price of copying the output out of the grid (a row per output row and channel) and of the unused
 cells in the GEMM. The wide grid wins when the input channels times the taps outnumber the
 output channels (32 -> 64 channels, 3x3: 288 rows against 64) and the dense one otherwise
-(1 -> 32 channels: 9 against 32).
+(1 -> 32 channels: 9 against 32). With the dense grid, arrays on the grid are stored image by
+image and one GEMM per image writes its output in place; with the wide grid, whose outputs are
+copied out anyway, they are stored row by row, one GEMM covers a chunk of images, and the copy
+out also reorders (rows, n) to (n, rows).
 
-The work goes in chunks of images whose columns take about ``_CHUNK_BYTES`` (measured best on a
-2 MiB-L2 machine): each chunk's columns stay in cache between the copy and the GEMM, and no array
-of all the columns is ever held.
+The work goes in chunks of images whose columns take about ``_CHUNK_BYTES`` (2-4 MiB measured
+best on a machine with 1 MiB L2 per core and 32 MiB L3): each chunk's columns stay in cache
+between the copy and the GEMM, and no array of all the columns is ever held.
 
 The gradients close over three bilinear functions ``conv(x, w)``, ``conv_transpose(y, w)``
 (the adjoint of ``conv`` in ``x``) and ``conv_weight(x, g)`` (its adjoint in ``w``), each a
@@ -32,16 +35,16 @@ from __future__ import annotations
 import itertools
 import math
 
-from numpy.lib.stride_tricks import as_strided
-
 from ..autograd.function import Function
+from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np
 from ._util import Tensor, op_error
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
 
-_CHUNK_BYTES = 2 << 20
+_CHUNK_BYTES = 4 << 20
+_as_strided = np.lib.stride_tricks.as_strided
 
 
 # ======================================================================== geometry
@@ -96,15 +99,13 @@ def _pad(x, geo: _Geometry):
 def _tap_view(buf, geo: _Geometry, writeable: bool = False):
     """What every tap reads: the view (n, C, *kernel, *grid) of ``buf`` (n, C, buflen)."""
     item = buf.itemsize
-    return as_strided(buf, buf.shape[:2] + geo.kernel + geo.grid,
-                      buf.strides[:2] + tuple(s * item for s in geo.tap_steps + geo.reads),
-                      writeable=writeable)
+    return _as_strided(buf, buf.shape[:2] + geo.kernel + geo.grid,
+                       buf.strides[:2] + tuple(s * item for s in geo.tap_steps + geo.reads),
+                       writeable=writeable)
 
 
-# Arrays on the grid (columns, outputs, gradients) are stored image-major (n, rows, cells) with
-# the dense grid, where one GEMM per image writes the output layout directly, and row-major
-# (rows, n, cells) with the wide grid, whose outputs are copied out anyway: there the copy also
-# reorders, and one GEMM covers a whole chunk of images.
+# Arrays on the grid (columns, outputs, gradients): (n, rows, cells) with the dense grid,
+# (rows, n, cells) with the wide one (see the module docstring).
 def _new_grid(n: int, rows: int, geo: _Geometry, dtype, fill):
     return fill((rows, n, geo.cells) if geo.wide else (n, rows, geo.cells), dtype)
 
@@ -154,9 +155,9 @@ def _outputs(grid, geo: _Geometry, writeable: bool = False):
     """The real outputs (n, C, *out_size) inside a grid array, as a view."""
     grid = _by_image(grid, geo)
     item = grid.itemsize
-    return as_strided(grid, grid.shape[:2] + geo.out_size,
-                      grid.strides[:2] + tuple(q * item for q in geo.out_steps),
-                      writeable=writeable)
+    return _as_strided(grid, grid.shape[:2] + geo.out_size,
+                       grid.strides[:2] + tuple(q * item for q in geo.out_steps),
+                       writeable=writeable)
 
 
 def _to_grid(y, geo: _Geometry):
@@ -178,36 +179,67 @@ def _grouped(w, geo: _Geometry):
     return w.reshape(geo.groups, w.shape[0] // geo.groups, w.shape[1] * geo.taps)
 
 
+# ------------------------------------------------------------------ one chunk of images
+def _conv_chunk(cols, w, b, geo: _Geometry, out) -> None:
+    """out (n, Co, *out_size) = conv + b of a chunk, from its columns (as ``_matrices``)."""
+    n, nd = out.shape[0], len(geo.out_size)
+    if geo.wide:
+        y = _outputs(_from_matrices(np.matmul(_grouped(w, geo), cols), n, geo), geo)
+        if b is None:
+            np.copyto(out, y)
+        else:
+            np.add(y, _per_channel(b, nd), out=out)
+    else:
+        np.matmul(_grouped(w, geo), cols, out=_matrices(out.reshape(n, -1, geo.cells), geo))
+        if b is not None:
+            out += _per_channel(b, nd)
+
+
+def _conv_transpose_chunk(grid, w, geo: _Geometry, out) -> None:
+    """out (n, C, *in_size) = conv_transpose of a chunk, from its gradient's grid (as
+    ``_matrices``)."""
+    cols = np.matmul(_grouped(w, geo).transpose(0, 2, 1), grid)
+    _col2im(_from_matrices(cols, out.shape[0], geo), geo, out)
+
+
+def _conv_weight_chunk(cols, grid, geo: _Geometry):
+    """A chunk's share of conv_weight, transposed: (groups, Cg taps, Co / groups). (cols @
+    grid^T is the faster GEMM of the two orders.)"""
+    prod = np.matmul(cols, np.swapaxes(grid, -1, -2))
+    return prod if geo.wide else prod.sum(0)
+
+
+def _cols(x, geo: _Geometry):
+    return _matrices(_im2col(x, geo), geo)
+
+
+def _grid(y, geo: _Geometry):
+    return _matrices(_to_grid(y, geo), geo)
+
+
+def _weight(dw_t, geo: _Geometry):
+    """The weight (Co, Cg, *kernel) from its transposed sum (groups, Cg taps, Co / groups)."""
+    g, rows, co_g = dw_t.shape
+    return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(
+        (g * co_g, rows // geo.taps) + geo.kernel)
+
+
+# ------------------------------------------------------------------ whole batches
 def _conv(x, w, b, geo: _Geometry):
     """y = conv(x, w) + b: (N, Co, *out_size)."""
     n, c = x.shape[:2]
-    wg, nd = _grouped(w, geo), len(geo.out_size)
     out = np.empty((n, w.shape[0]) + geo.out_size, x.dtype)
     for n0, n1 in geo.chunks(n, c, x.itemsize):
-        cols = _matrices(_im2col(x[n0:n1], geo), geo)
-        part = out[n0:n1]
-        if geo.wide:
-            y = _outputs(_from_matrices(np.matmul(wg, cols), n1 - n0, geo), geo)
-            if b is None:
-                np.copyto(part, y)
-            else:
-                np.add(y, _per_channel(b, nd), out=part)
-        else:
-            np.matmul(wg, cols, out=_matrices(part.reshape(n1 - n0, -1, geo.cells), geo))
-            if b is not None:
-                part += _per_channel(b, nd)
+        _conv_chunk(_cols(x[n0:n1], geo), w, b, geo, out[n0:n1])
     return out
 
 
 def _conv_transpose(y, w, b, geo: _Geometry):
     """The adjoint of ``conv`` in x, plus b: (N, C, *in_size) from y (N, Co, *out_size)."""
-    n = y.shape[0]
-    wgt = _grouped(w, geo).transpose(0, 2, 1)
-    c = w.shape[1] * geo.groups
+    n, c = y.shape[0], w.shape[1] * geo.groups
     out = np.empty((n, c) + geo.in_size, y.dtype)
     for n0, n1 in geo.chunks(n, c, y.itemsize):
-        cols = np.matmul(wgt, _matrices(_to_grid(y[n0:n1], geo), geo))
-        _col2im(_from_matrices(cols, n1 - n0, geo), geo, out[n0:n1])
+        _conv_transpose_chunk(_grid(y[n0:n1], geo), w, geo, out[n0:n1])
     if b is not None:
         out += _per_channel(b, len(geo.in_size))
     return out
@@ -216,17 +248,55 @@ def _conv_transpose(y, w, b, geo: _Geometry):
 def _conv_weight(x, y, geo: _Geometry):
     """The adjoint of ``conv`` in w: dw[o, (c, t)] = sum_{n, q} y[n, o, q] cols[n, (c, t), q]."""
     n, c = x.shape[:2]
-    co, g = y.shape[1], geo.groups
-    dw_t = np.zeros((g, c // g * geo.taps, co // g), x.dtype)     # cols @ y^T: the faster GEMM
+    g = geo.groups
+    dw_t = np.zeros((g, c // g * geo.taps, y.shape[1] // g), x.dtype)
     for n0, n1 in geo.chunks(n, c, x.itemsize):
-        grid = _matrices(_to_grid(y[n0:n1], geo), geo)
-        prod = np.matmul(_matrices(_im2col(x[n0:n1], geo), geo), np.swapaxes(grid, -1, -2))
-        dw_t += prod if geo.wide else prod.sum(0)
-    return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape((co, c // g) + geo.kernel)
+        dw_t += _conv_weight_chunk(_cols(x[n0:n1], geo), _grid(y[n0:n1], geo), geo)
+    return _weight(dw_t, geo)
+
+
+def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
+    """Conv's gradients (dx, dw, db) from its output's gradient g in one pass over the chunks,
+    which shares each chunk's grid of g (a backward that records no graph)."""
+    n, c = x.shape[:2]
+    co, groups = g.shape[1], geo.groups
+    dx = np.empty(x.shape, x.dtype) if need[0] else None
+    dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), x.dtype) if need[1] else None
+    db = np.zeros(co, g.dtype) if need[2] else None
+    for n0, n1 in geo.chunks(n, c, x.itemsize):
+        grid = _grid(g[n0:n1], geo)
+        if dx is not None:
+            _conv_transpose_chunk(grid, w, geo, dx[n0:n1])
+        if dw_t is not None:
+            dw_t += _conv_weight_chunk(_cols(x[n0:n1], geo), grid, geo)
+        if db is not None:          # the grid has zeros at the unused cells
+            db += _by_image(_from_matrices(grid, n1 - n0, geo), geo).sum((0, 2))
+    return dx, None if dw_t is None else _weight(dw_t, geo), db
+
+
+def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
+    """ConvTranspose's gradients (dy, dw, db) from its output's gradient g in one pass over
+    the chunks, which shares each chunk's columns of g (a backward that records no graph)."""
+    n, c = g.shape[:2]
+    co, groups = y.shape[1], geo.groups
+    dy = np.empty(y.shape, y.dtype) if need[0] else None
+    dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), g.dtype) if need[1] else None
+    for n0, n1 in geo.chunks(n, c, g.itemsize):
+        cols = _cols(g[n0:n1], geo)
+        if dy is not None:
+            _conv_chunk(cols, w, None, geo, dy[n0:n1])
+        if dw_t is not None:
+            dw_t += _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
+    db = g.sum((0, *range(2, g.ndim))) if need[2] else None
+    return dy, None if dw_t is None else _weight(dw_t, geo), db
 
 
 def _bias_grad(grad: Tensor):
     return grad.sum((0, *range(2, grad.ndim)))
+
+
+def _tensors(arrays) -> tuple:
+    return tuple(None if a is None else Tensor._make(a) for a in arrays)
 
 
 # ======================================================================== Functions
@@ -235,7 +305,8 @@ class Conv(Function):
     (conv1d/2d/3d: cross-correlation, as torch).
 
     Bilinear in (x, w):  dx = conv_transpose(dy, w),  dw = conv_weight(x, dy),
-    db[o] = sum_{n, p} dy[n, o, p]."""
+    db[o] = sum_{n, p} dy[n, o, p]. A backward that records no graph computes the three in one
+    pass (``_conv_grads``); with ``create_graph`` they are the differentiable ops."""
 
     def name(ctx) -> str:
         return "ConvolutionBackward0"          # torch's node name
@@ -247,8 +318,10 @@ class Conv(Function):
 
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
-        nx, nw, nb = ctx.needs_input_grad
-        geo = ctx.geo
+        need, geo = ctx.needs_input_grad, ctx.geo
+        if not is_grad_enabled():           # no graph to record: one fused pass
+            return _tensors(_conv_grads(x._data, w._data, grad._data, geo, need))
+        nx, nw, nb = need
         return (ConvTranspose.apply(grad, w, None, geo=geo) if nx else None,
                 ConvWeight.apply(x, grad, geo=geo) if nw else None,
                 _bias_grad(grad) if nb else None)
@@ -258,7 +331,8 @@ class ConvTranspose(Function):
     """x[n, c, s p + d t] += sum_{o in group(c)} w[o, c, t] y[n, o, p], plus b[c]: the adjoint
     of ``Conv`` in its input (conv_transpose1d/2d/3d; the gradient of a convolution).
 
-    Bilinear in (y, w):  dy = conv(dx, w),  dw = conv_weight(dx, y),  db = dx summed."""
+    Bilinear in (y, w):  dy = conv(dx, w),  dw = conv_weight(dx, y),  db = dx summed (in one
+    pass, ``_conv_transpose_grads``, when no graph is recorded)."""
 
     def name(ctx) -> str:
         return "ConvolutionBackward0"          # torch's node name
@@ -270,8 +344,10 @@ class ConvTranspose(Function):
 
     def backward(ctx, grad):
         y, w = ctx.saved_tensors
-        ny, nw, nb = ctx.needs_input_grad
-        geo = ctx.geo
+        need, geo = ctx.needs_input_grad, ctx.geo
+        if not is_grad_enabled():           # no graph to record: one fused pass
+            return _tensors(_conv_transpose_grads(y._data, w._data, grad._data, geo, need))
+        ny, nw, nb = need
         return (Conv.apply(grad, w, None, geo=geo) if ny else None,
                 ConvWeight.apply(grad, y, geo=geo) if nw else None,
                 _bias_grad(grad) if nb else None)
@@ -377,7 +453,7 @@ def _check_positive(op: str, **values) -> None:
                                          f"{name}={list(vals)})")
 
 
-def _check_groups(op: str, weight, groups, transposed: bool) -> None:
+def _check_groups(op: str, weight, groups) -> None:
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool):
         raise op_error(TypeError, f"{op}: argument 'groups' must be an int, not "
                                   f"{type(groups).__name__}")
@@ -445,7 +521,7 @@ def _convnd(op: str, nd: int, input, weight, bias, stride, padding, dilation, gr
     stride = _ints(stride, nd, "stride", op)
     dilation = _ints(dilation, nd, "dilation", op)
     _check_positive(op, stride=stride, dilation=dilation)
-    _check_groups(op, weight, groups, False)
+    _check_groups(op, weight, groups)
     kernel = tuple(weight.shape[2:])
     pads = _padding(op, padding, kernel, stride, dilation, nd)
     x, unbatched = _batched(input, nd)
@@ -483,7 +559,7 @@ def _conv_transposend(op: str, nd: int, input, weight, bias, stride, padding, ou
         raise op_error(RuntimeError, f"{op}: output padding must be smaller than either stride "
                                      f"or dilation, but got output_padding={list(out_pad)}, "
                                      f"stride={list(stride)}, dilation={list(dilation)}")
-    _check_groups(op, weight, groups, True)
+    _check_groups(op, weight, groups)
     x, unbatched = _batched(input, nd)
     _check_channels(op, x, weight, groups, True)
     _check_bias(op, weight, bias, weight.shape[1] * groups, True)
