@@ -17,12 +17,31 @@ import time
 _MALLOC = {"MALLOC_MMAP_THRESHOLD_": "1000000000", "MALLOC_TRIM_THRESHOLD_": "1000000000"}
 
 
+# This workplace pins OpenBLAS to its Haswell kernels (OPENBLAS_CORETYPE, OPENBLAS_L2_SIZE) for
+# old OpenBLAS builds; a current NumPy computes correctly without them and picks its AVX-512
+# kernels. Benchmarks drop both (tests and CI keep them); `machine()` prints the kernel in use.
+_OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
 def reexec_with_allocator_settings() -> None:
-    """Restart the interpreter once with the glibc allocator settings in the environment."""
-    if all(os.environ.get(k) == v for k, v in _MALLOC.items()):
+    """Restart the interpreter once with the glibc allocator settings in the environment and
+    without the OpenBLAS kernel pins."""
+    if all(os.environ.get(k) == v for k, v in _MALLOC.items()) and \
+            not any(k in os.environ for k in _OPENBLAS_PINS):
         return
-    env = dict(os.environ, **_MALLOC)
+    env = {k: v for k, v in os.environ.items() if k not in _OPENBLAS_PINS}
+    env.update(_MALLOC)
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
+
+
+def blas_kernel() -> str:
+    """The OpenBLAS kernel family NumPy runs (via threadpoolctl when installed)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (threadpoolctl not installed)"
+    return ", ".join(f"{i.get('internal_api')} {i.get('architecture')}"
+                     for i in threadpool_info() if i.get("user_api") == "blas") or "unknown"
 
 
 def threads() -> int:
@@ -55,7 +74,8 @@ def median_time(step, repeats: int = 30, warmup: int = 5, inner: int = 1) -> flo
 def machine() -> str:
     import numpy as np
     return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, NumPy {np.__version__}, threads={threads()}")
+            f"Python {platform.python_version()}, NumPy {np.__version__} ({blas_kernel()}), "
+            f"threads={threads()}")
 
 
 def print_table(title: str, header: list[str], rows: list[list]) -> None:

@@ -8,8 +8,8 @@ Layers (kernel 3, padding 1, bias): 1->32 channels at 28x28 (the input needs no 
 training step does; "fwd+bwd" adds ``y.backward(g)`` for a fixed ``g``. Prints milliseconds per
 call and the ratio chainrule/torch (lower is better).
 
-NumPy's OpenBLAS may pick AVX2 kernels on CPUs it does not know (it names AMD Zen 5 "Haswell");
-``OPENBLAS_CORETYPE=SkylakeX python -m benchmarks.conv`` selects its AVX-512 kernels instead.
+The harness drops this workplace's OpenBLAS pin to Haswell (AVX2) kernels before timing, so
+NumPy runs the kernels it detects (AVX-512 here); the header line names them.
 """
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def main(argv=None):
             rows.append([name, what, f"{t_cr * 1e3:.2f}", f"{t_th * 1e3:.2f}",
                          f"{t_cr / t_th:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}, "
-          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(auto)')}")
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(detected)')}")
     print_table(f"conv2d, kernel 3, padding 1, batch {args.batch}, float32",
                 ["layer", "pass", "chainrule ms", "torch ms", "chainrule/torch"], rows)
 
