@@ -10,6 +10,9 @@ Subcommands:
 * ``graph [--out FILE] [--format svg|png|dot]``: the Rosenbrock graph at (-1.5, 2.0) after
   ``backward``, with values, gradients and local derivatives, written as SVG/PNG (Graphviz) or
   DOT text.
+* ``train MODEL --dataset NAME [options]``: train a classifier (``chainrule.train``) with a
+  progress bar, writing metrics, curves, config and a resumable checkpoint to ``--out``.
+* ``summary MODEL [--input-size C,H,W]``: the layer table of ``chainrule.analysis.summary``.
 """
 from __future__ import annotations
 
@@ -230,6 +233,66 @@ def graph(out: str | None = None, format: str | None = None) -> Path:
     return written
 
 
+# ====================================================================== train, summary
+def _model_arg(text: str) -> tuple[str, object]:
+    """``KEY=VALUE`` -> (key, value), the value read as JSON when it parses (numbers, lists,
+    true/false/null), else kept as a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
+def _input_size(text: str) -> tuple[int, ...]:
+    """``C,H,W`` -> (C, H, W) of positive ints."""
+    try:
+        size = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != 3 or min(size) < 1:
+        raise argparse.ArgumentTypeError(f"expected C,H,W (three positive integers), got "
+                                         f"{text!r}")
+    return size
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Run ``chainrule train`` from parsed arguments; returns the summary of the run."""
+    from chainrule.train import TrainConfig, Trainer
+
+    config = TrainConfig(
+        model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+        lr=args.lr, optimizer=args.optimizer, momentum=args.momentum,
+        weight_decay=args.weight_decay, scheduler=args.scheduler, seed=args.seed,
+        max_steps=args.max_steps, model_args=dict(args.model_arg), data_root=args.data_root,
+        out=args.out)
+    result = Trainer(config, resume=args.resume).fit()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"test accuracy {result['test_accuracy']:.4f}, test loss "
+              f"{result['test_loss']:.4f} after {result['epochs']} epochs "
+              f"({result['seconds']:.1f} s); files in {result['out']}")
+    return result
+
+
+def summary(args: argparse.Namespace):
+    """Print ``chainrule.analysis.summary`` of the model for one input of size C,H,W."""
+    from chainrule.analysis import summary as model_summary
+    from chainrule.train import ConfigError, make_model
+
+    model = make_model(args.model, dict(args.model_arg))
+    try:
+        table = model_summary(model, (1, *args.input_size))
+    except RuntimeError as e:
+        raise ConfigError(f"{e}. For another input, build a model that takes it, e.g. "
+                          f"--model-arg in_channels=3 --model-arg input_size=32") from None
+    print(table)
+    return table
+
+
 # ====================================================================== entry point
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: a deep-learning "
@@ -248,13 +311,67 @@ def _parser() -> argparse.ArgumentParser:
                    help="output file (default: runs/graph/rosenbrock.FORMAT)")
     p.add_argument("--format", choices=("svg", "png", "dot"), default=None,
                    help="file format (default: from --out's suffix, else svg)")
+
+    from chainrule.models import MODELS
+    from chainrule.train import DATASETS, OPTIMIZERS, SCHEDULERS
+    models = sorted(MODELS)
+    p = sub.add_parser("train", help="train a classifier on an MNIST-style dataset")
+    p.add_argument("model", choices=models, help="model to train")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist-sample",
+                   help="mnist-sample is shipped inside the package (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=5, metavar="N",
+                   help="train until epoch N (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=64, metavar="B",
+                   help="default: %(default)s")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: 0.05 for sgd, 1e-3 otherwise)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
+                   help="default: %(default)s")
+    p.add_argument("--momentum", type=float, default=None, metavar="M",
+                   help="sgd and rmsprop only (default: 0.9 for sgd, 0 for rmsprop)")
+    p.add_argument("--weight-decay", type=float, default=None, metavar="W",
+                   help="default: the optimizer's (0, or 0.01 for adamw)")
+    p.add_argument("--scheduler", choices=SCHEDULERS, default="none",
+                   help="cosine: CosineAnnealingLR over the epochs (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seeds initialisation, dropout and shuffling (default: %(default)s)")
+    p.add_argument("--model-arg", type=_model_arg, action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="keyword argument of the model, e.g. hidden=128 (repeatable)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="run folder (default: runs/MODEL-DATASET)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in DIR from its checkpoint")
+    p.add_argument("--json", action="store_true",
+                   help="print the final summary as one JSON line (the last line of stdout)")
+    p.add_argument("--data-root", default=None, metavar="PATH",
+                   help="folder with the IDX files (mnist, fashion-mnist)")
+    p.add_argument("--max-steps", type=int, default=None, metavar="N",
+                   help="at most N batches per epoch (smoke runs)")
+
+    p = sub.add_parser("summary", help="layer-by-layer table of a model")
+    p.add_argument("model", choices=models, help="model to describe")
+    p.add_argument("--input-size", type=_input_size, default=(1, 28, 28), metavar="C,H,W",
+                   help="size of one input (default: 1,28,28)")
+    p.add_argument("--model-arg", type=_model_arg, action="append", default=[],
+                   metavar="KEY=VALUE", help="keyword argument of the model (repeatable)")
     return parser
 
 
 def main(argv=None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand; returns the exit code."""
-    args = _parser().parse_args(argv)
-    if args.command == "demo":
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command in ("train", "summary"):
+        from chainrule.train import ConfigError
+        try:
+            if args.command == "train":
+                train(args)
+            else:
+                summary(args)
+        except (ConfigError, FileNotFoundError) as e:
+            parser.exit(2, f"chainrule {args.command}: error: {e}\n")
+    elif args.command == "demo":
         demo(args.out, args.quick)
     elif args.command == "graph":
         graph(args.out, args.format)
