@@ -1,0 +1,87 @@
+"""Training step of the CNN of ``chainrule.models.CNN`` (two Conv3x3+BatchNorm+ReLU+MaxPool2
+blocks, 1->32->64 channels, Linear head) at batch 128 with Adam: chainrule vs PyTorch eager in
+one run, the same architecture written in torch.nn with the same initial weights.
+
+    python -m benchmarks.cnn [--repeats 20] [--batch 128]
+
+Prints milliseconds per step and the ratio chainrule/torch (issue target: <= 1.5).
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
+                       print_table)
+
+
+def _data(batch: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((batch, 1, 28, 28)).astype(np.float32),
+            rng.integers(0, 10, batch).astype(np.int64))
+
+
+def _step(lib, model, x, y):
+    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
+    F = lib.nn.functional
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def torch_cnn(torch, state):
+    nn = torch.nn
+
+    def block(i, o):
+        return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o),
+                             nn.ReLU(), nn.MaxPool2d(2))
+
+    class CNN(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = nn.Sequential(block(1, 32), block(32, 64))
+            self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
+
+        def forward(self, x):
+            return self.classifier(self.features(x))
+
+    model = CNN()
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    return model
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=128)
+    args = ap.parse_args(argv)
+    reexec_with_allocator_settings()
+    import chainrule as cr
+    from chainrule.models import CNN
+
+    x_np, y_np = _data(args.batch)
+    cr.manual_seed(0)
+    model = CNN()
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+    t_cr = median_time(_step(cr, model, cr.from_numpy(x_np), cr.from_numpy(y_np)),
+                       args.repeats, warmup=3)
+    time.sleep(0.2)
+    torch = setup_torch()
+    tmodel = torch_cnn(torch, state)
+    t_th = median_time(_step(torch, tmodel, torch.from_numpy(x_np), torch.from_numpy(y_np)),
+                       args.repeats, warmup=3)
+    print(f"machine: {machine()}, torch {torch.__version__}")
+    print_table(f"CNN training step (batch {args.batch}, BatchNorm, Adam)",
+                ["chainrule ms", "torch ms", "chainrule/torch"],
+                [[f"{t_cr * 1e3:.1f}", f"{t_th * 1e3:.1f}", f"{t_cr / t_th:.2f}"]])
+
+
+if __name__ == "__main__":
+    main()
