@@ -43,7 +43,7 @@ def is_floating_point(input) -> bool:
 
 def __getattr__(name):
     # subpackages that import heavier things load on first use
-    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "io", "cli", "models"):
+    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "cli", "models"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":  # chainrule.summary = chainrule.analysis.summary, loaded on first use
