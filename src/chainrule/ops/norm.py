@@ -28,10 +28,10 @@ class BatchNorm(Function):
     With g = dy:  db = sum g,  dw = r sum g (x - mean),
         dx = w r (g - db / n - (x - mean) r dw / n)
            = g w r - (x - mean) w r**3 sum g (x - mean) / n - w r db / n.
-    The backward is written in Tensor ops: under a recorded graph (create_graph) mean and r are
-    recomputed from x, so the gradient is differentiable in x as well; without one the
-    statistics of the forward are reused as constants. The variance is two-pass (centred
-    first), so a large mean costs no precision.
+    Under a recorded graph (create_graph) the backward is written in Tensor ops, with mean and r
+    recomputed from x, so the gradient is differentiable in x as well; without one the same
+    formulas run on arrays (``_backward_arrays``), reusing the forward's statistics. The
+    variance is two-pass (centred first), so a large mean costs no precision.
     ``running`` = (running_mean, running_var) arrays are updated in place, as torch does:
     new = momentum * batch statistic + (1 - momentum) * old, with the unbiased variance."""
 
@@ -60,13 +60,12 @@ class BatchNorm(Function):
     def backward(ctx, grad):
         x, *w = ctx.saved_tensors
         ch = ctx.channels
+        if not is_grad_enabled():   # no graph to record: the same formulas on arrays, fused
+            return ctx._backward_arrays(x._data, w[0]._data if w else None, grad._data)
         x, grad = x.reshape(ch.view), grad.reshape(ch.view)
-        if is_grad_enabled():       # statistics as functions of x: differentiable again
-            xc = x - ch.spread(ch.sum(x) * (1.0 / ch.count))
-            invstd = (ch.sum(xc * xc) * (1.0 / ch.count) + ctx.eps).rsqrt()
-        else:
-            xc = x - ch.spread(Tensor._make(ctx.mean))
-            invstd = Tensor._make(ctx.invstd)
+        # under a recorded graph: the statistics as functions of x, differentiable again
+        xc = x - ch.spread(ch.sum(x) * (1.0 / ch.count))
+        invstd = (ch.sum(xc * xc) * (1.0 / ch.count) + ctx.eps).rsqrt()
         need_x, need_w, need_b = ctx.needs_input_grad
         g_sum = ch.sum(grad)
         gxc_sum = ch.sum(grad * xc)
@@ -78,6 +77,27 @@ class BatchNorm(Function):
                                             + ch.spread(scale * g_sum * k))
             gx = gx.reshape(ch.shape)
         return gx, gxc_sum * invstd if need_w else None, g_sum if need_b else None
+
+    def _backward_arrays(ctx, x, w, g):
+        """The backward above without a graph, in place where it can: seven passes over the
+        input's size instead of about ten, and no Tensor wrappers."""
+        ch = ctx.channels
+        need_x, need_w, need_b = ctx.needs_input_grad
+        x, g = x.reshape(ch.view), g.reshape(ch.view)
+        xc = x - ch.spread_array(ctx.mean)
+        g_sum = ch.sum_array(g)
+        gxc_sum = np.einsum("ncl,ncl->c", g.reshape(ch.cube), xc.reshape(ch.cube))
+        invstd, k = ctx.invstd, 1.0 / ch.count
+        gx = None
+        if need_x:
+            scale = invstd * w if w is not None else invstd
+            xc *= ch.spread_array(scale * invstd * invstd * gxc_sum * k)
+            gx = np.subtract(g, ch.spread_array(g_sum * k), dtype=g.dtype)
+            gx *= ch.spread_array(scale)
+            gx -= xc
+            gx = Tensor._make(gx.reshape(ch.shape))
+        return (gx, Tensor._make(gxc_sum * invstd) if need_w else None,
+                Tensor._make(g_sum) if need_b else None)
 
 
 class Channels:
