@@ -249,21 +249,25 @@ def _lowest(dtype):
 class MaxPool2d(Function):
     """y[o] = max_k x[s*o + d*k - p] over the window (padding counts as -inf);
     dx = dy at each window's first maximal element (summed where windows overlap), 0 elsewhere:
-    WindowScatter(dy, one-hot masks of the maxima). Only x is saved (as torch saves it): the
-    backward recomputes the maxima, so writing into the output in place is allowed."""
+    WindowScatter(dy, one-hot masks of the maxima). x is saved (as torch saves it), and a
+    private copy of the maxima (cheaper than recomputing them), so writing into the output in
+    place is allowed."""
 
     op_name = "max_pool2d"
 
     def forward(ctx, x, win):
         ctx.win = win
         ctx.save_for_backward(x)
-        return win.max(win.split(win.pad(x, _lowest(x.dtype))))
+        y = win.max(win.split(win.pad(x, _lowest(x.dtype))))
+        if ctx._record:
+            ctx.maxima = y.copy()
+        return y
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
         win = ctx.win
         parts = win.split(win.pad(x._data, _lowest(x._data.dtype)))
-        masks = win.first_max_masks(parts, win.max(parts))
+        masks = win.first_max_masks(parts, ctx.maxima)
         return WindowScatter.apply(grad, masks=masks, win=win)
 
 
