@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import builtins as _builtins
+
 __version__ = "0.1.0"
 
 from .backend import (dtype, device, float16, float32, float64, int8, int16, int32, int64, uint8,
@@ -24,9 +26,11 @@ from .random import (Generator, manual_seed, seed, initial_seed, default_generat
                      get_rng_state, set_rng_state)
 from .io import save, load
 
+from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
+                           ShortTensor, CharTensor, ByteTensor, BoolTensor)
+
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
-FloatTensor = DoubleTensor = LongTensor = BoolTensor = Tensor
 
 
 def is_tensor(obj) -> bool:
@@ -41,9 +45,30 @@ def is_floating_point(input) -> bool:
     return input.is_floating_point()
 
 
+_deterministic = {"mode": False, "warn_only": False}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """torch's switch for deterministic kernels. chainrule's CPU kernels are deterministic
+    already (same seed, same results), so this only records the setting."""
+    if not isinstance(mode, (_builtins.bool, _builtins.int)):
+        raise TypeError(f"use_deterministic_algorithms(): mode must be a bool, got "
+                        f"{type(mode).__name__}")
+    _deterministic.update(mode=_builtins.bool(mode), warn_only=_builtins.bool(warn_only))
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic["mode"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _deterministic["warn_only"]
+
+
 def __getattr__(name):
     # subpackages that import heavier things load on first use
-    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "cli", "models"):
+    if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "cli", "models", "cuda",
+                "utils", "backends", "accelerator"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":  # chainrule.summary = chainrule.analysis.summary, loaded on first use

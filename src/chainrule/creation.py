@@ -9,7 +9,7 @@ from . import backend
 from .backend import np, to_np_dtype, get_default_dtype, check_device
 from .autograd.function import Function
 from .random import rng
-from .tensor import Tensor
+from .tensor import Size, Tensor
 from .ops._util import tensor_method, op_error
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
@@ -505,14 +505,24 @@ def type_as(input, other) -> Tensor:
     return to(input, other.dtype)
 
 
+_TYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+               "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
 @tensor_method(name="type")
 def _type(input, dtype=None, non_blocking=False):
-    """The type name (``'chainrule.FloatTensor'``) or a cast to ``dtype``."""
+    """The type name (``'chainrule.FloatTensor'``) or a cast to ``dtype``, which may also be a
+    typed tensor class (``chainrule.LongTensor``) or its name (``'torch.LongTensor'``)."""
     if dtype is None:
-        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
-                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                 "bool": "Bool"}
-        return f"chainrule.{names[input.dtype.name]}Tensor"
+        return f"chainrule.{_TYPE_NAMES[input.dtype.name]}Tensor"
+    if isinstance(dtype, type) and isinstance(getattr(dtype, "dtype", None), backend.dtype):
+        dtype = dtype.dtype                                   # chainrule.LongTensor
+    elif isinstance(dtype, str) and dtype.endswith("Tensor"):  # 'torch.LongTensor'
+        prefix = dtype.rpartition(".")[2][:-len("Tensor")]
+        by_prefix = {v: k for k, v in _TYPE_NAMES.items()}
+        if prefix not in by_prefix:
+            raise op_error(ValueError, f"type(): invalid type: {dtype!r}")
+        dtype = backend.from_np_dtype(to_np_dtype(by_prefix[prefix]))
     return to(input, dtype)
 
 
@@ -529,6 +539,21 @@ def cuda(input, device=None, non_blocking=False, memory_format=None) -> Tensor:
 
 
 # ------------------------------------------------------------------ new_* and in-place fills
+@tensor_method
+def new(input, *args, device=None) -> Tensor:
+    """torch's legacy ``x.new(...)``, in ``x``'s dtype: ``new()`` is empty, ``new(2, 3)`` or
+    ``new(Size)`` an uninitialised tensor of that shape, ``new(data)`` a copy of ``data``."""
+    if not args:
+        return empty(0, dtype=input.dtype, device=device)
+    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or \
+            (len(args) == 1 and isinstance(args[0], Size)):
+        return empty(*args, dtype=input.dtype, device=device)
+    if len(args) == 1 and not isinstance(args[0], (int, float, bool, complex, str)):
+        return tensor(args[0], dtype=input.dtype, device=device)
+    raise op_error(TypeError, f"new(): expected sizes (ints) or one sequence of data, got "
+                              f"({', '.join(type(a).__name__ for a in args)})")
+
+
 @tensor_method
 def new_zeros(input, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(*size, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad)

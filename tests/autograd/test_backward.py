@@ -538,3 +538,18 @@ def test_zero_dim_second_derivative_through_saved_output():
     t = np.tanh(0.5)
     np.testing.assert_allclose(npg(g), 1 - t * t, rtol=1e-12)
     np.testing.assert_allclose(npg(h), -2 * t * (1 - t * t), rtol=1e-12)
+
+
+def test_zero_dim_gradients_stay_arrays_when_summed_and_accumulated():
+    # summing two incoming 0-d gradients, or accumulating into a 0-d .grad, must not leave a
+    # NumPy scalar behind: .grad.zero_() and in-place updates write into it
+    x = leaf(2.0)
+    y = x * 3
+    (y * y + y).backward()                   # two paths into y's node: a summed 0-d gradient
+    (x * 5).backward()                       # accumulated into the existing 0-d .grad
+    assert isinstance(x.grad.numpy(), np.ndarray)
+    assert float(x.grad) == 2 * 9 * 2.0 + 3 + 5
+    x.grad.zero_()
+    assert float(x.grad) == 0.0
+    x.grad.add_(1.5)
+    assert float(x.grad) == 1.5

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+from ..backend import xp_of
 from . import grad_mode
 from .function import Function
 
@@ -140,7 +141,7 @@ def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,
             if leaf.grad is None:
                 leaf.grad = Tensor._make(arr)
             else:
-                leaf.grad._data = leaf.grad._data + arr
+                leaf.grad._data = _add_arrays(leaf.grad._data, arr)
         else:
             leaf.grad = g if leaf.grad is None else leaf.grad + g
 
@@ -179,7 +180,13 @@ def _sum(a, b, create_graph: bool):
     """a + b for gradients: a recorded op only when the gradient itself is differentiated."""
     if create_graph:
         return a + b
-    return Tensor._make(a._data + b._data)
+    return Tensor._make(_add_arrays(a._data, b._data))
+
+
+def _add_arrays(a, b):
+    """a + b on arrays, kept an array: NumPy turns the sum of two 0-d arrays into a scalar."""
+    out = a + b
+    return out if out.ndim else xp_of(out).asarray(out)
 
 
 def _add_leaf(leaf_grads, leaf, g, create_graph: bool = False):

@@ -1,0 +1,3 @@
+"""``torch.utils``'s place: ``chainrule.utils.data`` is :mod:`chainrule.data` (datasets,
+samplers, DataLoader), so ``from torch.utils.data import DataLoader`` has a direct translation."""
+from . import data
