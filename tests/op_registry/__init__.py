@@ -127,7 +127,7 @@ def to_lib(lib, case: OpCase, arrays):
 
 
 FAMILIES = ["elementwise", "reduction", "shape", "indexing", "linalg", "loss", "conv", "pool",
-            "norm", "nn_misc"]
+            "norm", "nn_misc", "rnn"]
 
 
 def all_cases() -> list[OpCase]:

@@ -46,7 +46,8 @@ def test_max_pool2d_argument_errors(kw, kind, pattern):
 
 
 def test_pool_errors_name_their_op():
-    with pytest.raises(RuntimeError, match=r"avg_pool2d: pad should be smaller than or equal to half"):
+    with pytest.raises(RuntimeError,
+                       match=r"avg_pool2d: pad should be smaller than or equal to half"):
         F.avg_pool2d(_x(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(RuntimeError, match=r"avg_pool1d: given input size 3, the calculated "
                                            r"output size 0 is too small \(kernel_size=4"):
