@@ -13,6 +13,8 @@ __version__ = "0.1.0"
 
 from .backend import (dtype, device, float16, float32, float64, int8, int16, int32, int64, uint8,
                       get_default_dtype, set_default_dtype)
+from .backend import (memory_format, contiguous_format, channels_last, channels_last_3d,
+                      preserve_format)
 from .backend import bool_ as bool  # noqa: A001  (torch.bool)
 from .tensor import Tensor, Size
 from .autograd import (no_grad, enable_grad, set_grad_enabled, inference_mode, is_grad_enabled)

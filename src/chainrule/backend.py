@@ -11,7 +11,8 @@ __all__ = [
     "np", "xp_of", "dtype", "device", "to_np_dtype", "from_np_dtype",
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool_",
     "get_default_dtype", "set_default_dtype", "check_device", "promote_types",
-    "scalar_type_name",
+    "scalar_type_name", "memory_format", "contiguous_format", "channels_last",
+    "channels_last_3d", "preserve_format", "check_memory_format", "channels_last_rank",
 ]
 
 
@@ -183,6 +184,47 @@ class device:
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
+
+
+class memory_format:
+    """How a tensor's elements are laid out in memory (``torch.memory_format``), for
+    ``contiguous``, ``is_contiguous`` and ``clone``: ``contiguous_format`` (row-major, the
+    default), ``channels_last`` (N, C, H, W stored as N, H, W, C: rank 4),
+    ``channels_last_3d`` (N, C, D, H, W stored as N, D, H, W, C: rank 5) and
+    ``preserve_format`` (keep the input's layout). Singletons, like dtypes."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"chainrule.{self.name}"
+
+    def __reduce__(self):  # singletons: pickle and deepcopy give back the module's object
+        return self.name
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+
+def check_memory_format(fmt, op: str, default: memory_format) -> memory_format:
+    """The ``memory_format=`` argument of ``op`` (``default`` for None); TypeError for
+    anything that is not a ``chainrule.memory_format``."""
+    if fmt is None:
+        return default
+    if not isinstance(fmt, memory_format):
+        raise TypeError(f"{op}(): argument 'memory_format' must be chainrule.memory_format, "
+                        f"not {type(fmt).__name__}")
+    return fmt
+
+
+def channels_last_rank(fmt: memory_format) -> int | None:
+    """The rank a channels-last format needs (4 or 5); None for the other formats."""
+    return 4 if fmt is channels_last else 5 if fmt is channels_last_3d else None
 
 
 CPU = device("cpu")

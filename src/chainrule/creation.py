@@ -429,27 +429,54 @@ def multinomial(input, num_samples: int, replacement: bool = False, *, generator
 
 # ------------------------------------------------------------------ conversion methods
 class Clone(Function):
-    """y = a copy of x;  dy/dx = 1."""
+    """y = a copy of x;  dy/dx = 1. The copy is row-major, or channels-last for
+    ``channels_last`` / ``channels_last_3d`` (channels moved innermost, then viewed back in
+    (N, C, ...) order: the same strides as torch's)."""
 
-    def forward(ctx, x):
-        return x.copy()
+    def forward(ctx, x, fmt=None):
+        if backend.channels_last_rank(fmt) is None:
+            return x.copy()
+        return np.moveaxis(np.ascontiguousarray(np.moveaxis(x, 1, -1)), -1, 1)
 
     def backward(ctx, grad):
         return grad
 
 
+def _memory_format(input, memory_format, op: str, default):
+    fmt = backend.check_memory_format(memory_format, op, default)
+    rank = backend.channels_last_rank(fmt)
+    if rank is not None and input._data.ndim != rank:
+        raise op_error(RuntimeError, f"{op}: required rank {rank} tensor to use {fmt.name} "
+                                     f"format, got a tensor of shape {tuple(input._data.shape)}")
+    return fmt
+
+
 @tensor_method
 def clone(input, *, memory_format=None) -> Tensor:
-    """A copy with its own memory (differentiable)."""
-    return Clone.apply(input)
+    """A copy with its own memory (differentiable), laid out as ``memory_format`` asks. The
+    default ``preserve_format`` keeps a channels-last layout (a tensor that is channels-last
+    but not row-major contiguous) and gives row-major otherwise (torch would also keep the
+    strides of, say, a transposed tensor)."""
+    fmt = _memory_format(input, memory_format, "clone", backend.preserve_format)
+    if fmt is backend.preserve_format and not input._data.flags.c_contiguous:
+        for cl in (backend.channels_last, backend.channels_last_3d):
+            if input.is_contiguous(memory_format=cl):
+                fmt = cl
+    return Clone.apply(input, fmt)
 
 
 @tensor_method
 def contiguous(input, memory_format=None) -> Tensor:
-    """C-contiguous memory: self when it already is."""
-    if input._data.flags.c_contiguous:
+    """``input`` itself when it is contiguous in ``memory_format`` (``contiguous_format``, the
+    default, or ``channels_last`` / ``channels_last_3d`` for rank 4 / 5), else a copy in that
+    layout that stays in the graph (gradient 1, like ``clone``)."""
+    fmt = _memory_format(input, memory_format, "contiguous", backend.contiguous_format)
+    if input.is_contiguous(memory_format=fmt):
         return input
-    return Clone.apply(input)
+    if fmt is backend.preserve_format:
+        raise op_error(RuntimeError, "contiguous: preserve memory format is unsupported by the "
+                                     "contiguous operator")
+    return Clone.apply(input, fmt)
 
 
 def _parse_to(args, kwargs):

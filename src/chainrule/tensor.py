@@ -162,8 +162,27 @@ class Tensor:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        """Whether the elements lie in memory with no gaps in the order of ``memory_format``:
+        row-major for ``contiguous_format`` (the default; ``preserve_format`` asks the same),
+        (N, H, W, C) for ``channels_last`` and (N, D, H, W, C) for ``channels_last_3d`` (False
+        for a tensor of another rank). As in torch, a dim of size 1 may have any stride and an
+        empty tensor is row-major contiguous."""
+        fmt = backend.check_memory_format(memory_format, "is_contiguous",
+                                          backend.contiguous_format)
+        a = self._data
+        rank = backend.channels_last_rank(fmt)
+        if rank is None:
+            return bool(a.flags.c_contiguous)
+        if a.ndim != rank:
+            return False
+        expected = a.itemsize                       # channels innermost, then W, H, (D), N
+        for d in (1, *range(rank - 1, 1, -1), 0):
+            if a.shape[d] != 1:
+                if a.strides[d] != expected:
+                    return False
+                expected *= a.shape[d]
+        return True
 
     def stride(self, dim: int | None = None):
         st = tuple(s // self._data.itemsize for s in self._data.strides)
