@@ -13,12 +13,15 @@ import math
 import numbers
 import warnings
 
-from ..creation import empty
-from ..ops import rnn as _rnn
+from ..backend import np
+from ..creation import empty, tensor as make_tensor, zeros
+from ..ops import cat, rnn as _rnn
 from ..tensor import Tensor
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils import rnn as _urnn
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -37,7 +40,8 @@ class RNNBase(Module):
     ``bias_hh_l{k}`` (gates*H,), with ``_reverse`` for the second direction), checks, repr.
 
     Input (L, N, H_in), or (N, L, H_in) with ``batch_first``, or unbatched (L, H_in); the
-    initial state (layers * directions, N, H) (unbatched: without N) defaults to zeros.
+    initial state (layers * directions, N, H) (unbatched: without N) defaults to zeros. A
+    ``PackedSequence`` input gives a ``PackedSequence`` output (see ``_forward_packed``).
     ``dropout`` applies to the outputs of every layer but the last, in training mode only."""
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -165,23 +169,50 @@ class RNNBase(Module):
                              f"got type {state.dtype}")
         return state if batched else state.unsqueeze(1)
 
+    def _check_packed(self, input: PackedSequence) -> int:
+        """Check a packed input; returns its batch size (batch_sizes[0])."""
+        name = type(self).__name__
+        data = input.data
+        if not isinstance(data, Tensor):
+            raise TypeError(f"{name}: expected the PackedSequence's data to be a Tensor, got "
+                            f"{type(data).__name__}")
+        if data.dim() != 2:
+            raise ValueError(f"{name}: a PackedSequence's data must be 2-D (sum of lengths, "
+                             f"input_size), got {data.dim()}D data of shape {_shape(data)}")
+        w = self.weight_ih_l0
+        if data.dtype != w.dtype:
+            raise ValueError(f"{name}: input must have the type {w.dtype}, got type "
+                             f"{data.dtype} (PackedSequence data of shape {_shape(data)})")
+        if data.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {data.shape[-1]} (PackedSequence "
+                               f"data of shape {_shape(data)})")
+        return int(input.batch_sizes[0].item())
+
+    def _check_hx(self, hx, batched: bool, batch: int):
+        if hx is None:
+            return None
+        if self.mode == "LSTM":
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"LSTM: expected hx to be a tuple (h_0, c_0) of two "
+                                f"Tensors, got {type(hx).__name__}")
+            return (self._check_state(hx[0], "hx[0]", batched, batch),
+                    self._check_state(hx[1], "hx[1]", batched, batch))
+        return self._check_state(hx, "hx", batched, batch)
+
     # ------------------------------------------------------------------ forward
-    def forward(self, input: Tensor, hx=None):
+    def forward(self, input, hx=None):
+        """input (L, N, H_in) / (N, L, H_in) / (L, H_in), or a ``PackedSequence`` (see
+        ``_forward_packed``); hx as in the class docstring, in the caller's batch order."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         batch_dim = 0 if self.batch_first else 1
         if not batched:
             input = input.unsqueeze(batch_dim)
         batch = input.shape[batch_dim]
         lstm = self.mode == "LSTM"
-        if hx is not None:
-            if lstm:
-                if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-                    raise TypeError(f"LSTM: expected hx to be a tuple (h_0, c_0) of two "
-                                    f"Tensors, got {type(hx).__name__}")
-                hx = (self._check_state(hx[0], "hx[0]", batched, batch),
-                      self._check_state(hx[1], "hx[1]", batched, batch))
-            else:
-                hx = self._check_state(hx, "hx", batched, batch)
+        hx = self._check_hx(hx, batched, batch)
         result = _FUNCTIONS[self.mode](input, hx, self._flat_weights, self.bias,
                                        self.num_layers, self.dropout, self.training,
                                        self.bidirectional, self.batch_first)
@@ -190,6 +221,53 @@ class RNNBase(Module):
             output = output.squeeze(batch_dim)
             hidden = tuple(h.squeeze(1) for h in hidden)
         return output, (hidden if lstm else hidden[0])
+
+    def _forward_packed(self, input: PackedSequence, hx=None):
+        """A packed batch: returns (PackedSequence output with the input's batch_sizes,
+        sorted_indices and unsorted_indices, h_n or (h_n, c_n) in the caller's batch order),
+        each sequence's final state taken at its own last step (the reverse direction starts
+        there). ``batch_first`` does not apply (packed data is time-major); hx is
+        (layers * directions, batch_sizes[0], H) in the caller's order.
+
+        The batch is unpacked, grouped by length, and the padded recurrence runs once per
+        distinct length n on that group's first n steps, so the number of forward passes is
+        the number of distinct lengths (one pass when all lengths are equal). With dropout in
+        training mode each group draws its own masks."""
+        batch = self._check_packed(input)
+        hx = self._check_hx(hx, True, batch)
+        lstm = self.mode == "LSTM"
+        states = () if hx is None else (hx if lstm else (hx,))
+        padded, lengths = _urnn.pad_packed_sequence(input)          # (T, B, in), caller's order
+        lengths = lengths.numpy()
+        steps = padded.shape[0]
+        fn = _FUNCTIONS[self.mode]
+        distinct = sorted(set(lengths.tolist()), reverse=True)
+        outs, finals, order = [], [], []
+        for n in distinct:
+            idx = np.nonzero(lengths == n)[0]
+            x, group_hx = padded[:n], states
+            if len(distinct) > 1:
+                sel = make_tensor(idx)
+                x = x.index_select(1, sel)
+                group_hx = tuple(s.index_select(1, sel) for s in states)
+            group_hx = (group_hx if lstm else group_hx[0]) if group_hx else None
+            result = fn(x, group_hx, self._flat_weights, self.bias, self.num_layers,
+                        self.dropout, self.training, self.bidirectional, False)
+            out = result[0]
+            if n < steps:
+                out = cat([out, zeros((steps - n, *out.shape[1:]), dtype=out.dtype)], 0)
+            outs.append(out)
+            finals.append(result[1:])
+            order.append(idx)
+        if len(distinct) == 1:
+            output, hidden = outs[0], finals[0]
+        else:
+            back = make_tensor(np.argsort(np.concatenate(order)))
+            output = cat(outs, 1).index_select(1, back)
+            hidden = tuple(cat([f[k] for f in finals], 1).index_select(1, back)
+                           for k in range(len(finals[0])))
+        packed = _urnn._pack_padded_like(output, input)
+        return packed, (hidden if lstm else hidden[0])
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"

@@ -122,14 +122,33 @@ def pack_padded_sequence(input: Tensor, lengths, batch_first: bool = False,
         order = np.argsort(-lengths, kind="stable")
         sorted_lengths = lengths[order]
     batch_sizes = (sorted_lengths[None, :] > np.arange(int(sorted_lengths[0]))[:, None]).sum(1)
-    rows = np.arange(batch) if order is None else order
-    t_idx = np.repeat(np.arange(batch_sizes.size), batch_sizes)
-    b_idx = np.concatenate([rows[:n] for n in batch_sizes])
-    data = x[make_tensor(t_idx), make_tensor(b_idx)]
     sorted_t = None if order is None else make_tensor(order)
     unsorted_t = None if order is None else make_tensor(np.argsort(order))
-    return PackedSequence(data, make_tensor(batch_sizes.astype(np.int64)), sorted_t,
-                          unsorted_t)
+    layout = PackedSequence(None, make_tensor(batch_sizes.astype(np.int64)), sorted_t,
+                            unsorted_t)
+    return _pack_padded_like(x, layout)
+
+
+def _packed_positions(sequence: PackedSequence) -> tuple:
+    """(t_idx, b_idx): the padded (time, caller's batch) position of each row of
+    ``sequence.data``; the one formula behind packing and unpacking."""
+    sizes = sequence.batch_sizes.numpy()
+    order = (np.arange(int(sizes[0])) if sequence.sorted_indices is None
+             else sequence.sorted_indices.numpy())
+    t_idx = np.repeat(np.arange(sizes.size), sizes)
+    b_idx = np.concatenate([order[:n] for n in sizes])
+    return t_idx, b_idx
+
+
+def _pack_padded_like(padded: Tensor, like: PackedSequence) -> PackedSequence:
+    """Pack a time-major padded (T, B, *) tensor (batch in the caller's order, T at least
+    ``like``'s steps) with ``like``'s batch_sizes, sorted_indices and unsorted_indices (only
+    those are read from ``like``). Differentiable (an index op on ``padded``)."""
+    from ...creation import tensor as make_tensor
+
+    t_idx, b_idx = _packed_positions(like)
+    data = padded[make_tensor(t_idx), make_tensor(b_idx)]
+    return PackedSequence(data, like.batch_sizes, like.sorted_indices, like.unsorted_indices)
 
 
 def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
@@ -148,10 +167,7 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
             raise ValueError(f"{op}: expected total_length to be at least the length of the "
                              f"longest sequence ({steps}), got {total_length}")
         steps = total_length
-    order = (np.arange(batch) if sequence.sorted_indices is None
-             else sequence.sorted_indices.numpy())
-    t_idx = np.repeat(np.arange(sizes.size), sizes)
-    b_idx = np.concatenate([order[:n] for n in sizes])
+    t_idx, b_idx = _packed_positions(sequence)
     flat = make_tensor(t_idx * batch + b_idx)
     out = zeros((steps * batch, *data.shape[1:]), dtype=data.dtype).index_add(0, flat, data)
     if padding_value != 0:
