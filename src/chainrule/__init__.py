@@ -70,7 +70,7 @@ def is_deterministic_algorithms_warn_only_enabled() -> bool:
 def __getattr__(name):
     # subpackages that import heavier things load on first use
     if name in ("viz", "nn", "linalg", "optim", "data", "analysis", "cli", "models", "cuda",
-                "utils", "backends", "accelerator"):
+                "utils", "backends", "accelerator", "distributions"):
         import importlib
         return importlib.import_module(f"{__name__}.{name}")
     if name == "summary":  # chainrule.summary = chainrule.analysis.summary, loaded on first use

@@ -25,7 +25,7 @@ __all__ = ["relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu"
            "dropout3d", "normalize", "cosine_similarity", "pairwise_distance", "cross_entropy",
            "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
            "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div", "one_hot",
-           "pad"]
+           "pad", "gumbel_softmax"]
 
 
 # ======================================================================== activations
@@ -237,6 +237,30 @@ def _renorm_rows_(weight: Tensor, idx, max_norm: float, norm_type: float) -> Non
             scale = max_norm / (norms[over] + 1e-7)
             w[rows[over]] = w[rows[over]] * scale[:, None].astype(w.dtype)
             weight._version += 1
+
+
+# ======================================================================== gumbel-softmax
+def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10,
+                   dim: int = -1) -> Tensor:
+    """y = softmax((logits + g) / tau) along ``dim`` with g = -log(E), E ~ Exp(1) iid (Gumbel
+    noise from chainrule's global generator). With ``hard`` the value is one_hot(argmax y) and
+    the gradient is that of y (straight-through: y_hard - y.detach() + y)."""
+    from ..random import rng
+    if not isinstance(logits, Tensor):
+        raise op_error(TypeError, f"gumbel_softmax: logits must be a Tensor, got "
+                                  f"{type(logits).__name__}")
+    if logits._data.dtype.kind != "f":
+        raise op_error(TypeError, f"gumbel_softmax: expected floating-point logits, got "
+                                  f"{describe(logits)}")
+    a = logits._data
+    gumbels = Tensor._make(-np.log(rng().standard_exponential(a.shape)).astype(a.dtype))
+    y_soft = softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y_soft
+    idx = np.expand_dims(np.argmax(y_soft._data, axis=dim), dim)
+    y_hard = np.zeros_like(y_soft._data)
+    np.put_along_axis(y_hard, idx, 1.0, axis=dim)
+    return Tensor._make(y_hard) - y_soft.detach() + y_soft
 
 
 # ======================================================================== distances
