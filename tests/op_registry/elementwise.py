@@ -83,3 +83,12 @@ def _tanh_double_backward(T, a, w):
 
 
 CASES.append(OpCase("tanh.double_backward", _tanh_double_backward, (F(3, 4), F(3, 4))))
+
+
+def _relu_double_backward(T, a, w):
+    """The gradient of sum(w * relu(a)) as a function: reaches ReluBackward."""
+    (g,) = T.autograd.grad((T.relu(a) * w).sum(), a, create_graph=True)
+    return g * w
+
+
+CASES.append(OpCase("relu.double_backward", _relu_double_backward, (F(3, 4), F(3, 4))))

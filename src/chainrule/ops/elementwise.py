@@ -735,7 +735,28 @@ class Relu(Function):
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
-        return Mul.apply(grad, y._data > 0)
+        return ReluBackward.apply(grad, y)
+
+
+class ReluBackward(Function):
+    """The gradient of relu as one op (it runs in every relu network's backward), from the
+    output y = relu(x):  z = g where y > 0 else 0;  dz/dg = the same mask, dz/dy = 0 (a zero
+    gradient, as torch's, so x stays in the graph of the gradient). The mask is written as
+    floats into z, then multiplied by g in place: np.multiply by a bool mask casts in buffered
+    chunks (~1.2x slower)."""
+
+    def forward(ctx, g, y):
+        ctx.save_for_backward(y)
+        z = np.empty(y.shape, g.dtype)
+        np.greater(y, 0, out=z)
+        z *= g
+        return z
+
+    def backward(ctx, grad):
+        (y,) = ctx.saved_tensors
+        ng, ny = ctx.needs_input_grad
+        return (ReluBackward.apply(grad, y) if ng else None,
+                Tensor._make(np.zeros_like(y._data)) if ny else None)
 
 
 class LeakyRelu(Function):

@@ -20,6 +20,11 @@ from .shape import pad
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm", "local_response_norm"]
 
+# BatchNorm (training) runs over its input in chunks of samples of about this size, so that
+# what one pass leaves behind is still in cache for the next (x - mean is never stored whole).
+# Measured in the CNN step at batch 128: 1-2 MiB best; 256 KiB pays NumPy's per-call cost.
+_CHUNK_BYTES = 1 << 20
+
 
 class BatchNorm(Function):
     """Per channel c (dim 1), over the n elements of every other dim:
@@ -42,17 +47,27 @@ class BatchNorm(Function):
         n = ch.count
         xv = x.reshape(ch.view)
         mean = ch.sum_array(xv) / n
-        xc = xv - ch.spread_array(mean)
-        sq_sum = np.einsum("ncl,ncl->c", *(xc.reshape(ch.cube),) * 2)
+        mean_s = ch.spread_array(mean)
+        parts = ch.chunks(x.itemsize)
+        buf = ch.buffer(parts, np.result_type(x, mean))
+        sq_sum = None
+        for r0, r1 in parts:        # chunks that stay in cache: x - mean is never stored whole
+            xc = np.subtract(xv[r0:r1], mean_s, out=buf[:r1 - r0])
+            s = np.einsum("ncl,ncl->c", *(xc.reshape(ch.cube_of(xc)),) * 2)
+            sq_sum = s if sq_sum is None else sq_sum + s
         invstd = 1 / np.sqrt(sq_sum / n + eps)
         if running is not None:
             running_mean, running_var = running
             running_mean[...] = momentum * mean + (1 - momentum) * running_mean
             running_var[...] = momentum * (sq_sum / (n - 1)) + (1 - momentum) * running_var
-        y = np.multiply(xc, ch.spread_array(invstd if weight is None else invstd * weight),
-                        out=xc)
-        if bias is not None:
-            y += ch.spread_array(bias)
+        scale_s = ch.spread_array(invstd if weight is None else invstd * weight)
+        bias_s = None if bias is None else ch.spread_array(bias)
+        y = np.empty(xv.shape, buf.dtype)
+        for r0, r1 in parts:
+            yc = np.subtract(xv[r0:r1], mean_s, out=y[r0:r1])
+            yc *= scale_s
+            if bias_s is not None:
+                yc += bias_s
         ctx.eps, ctx.mean, ctx.invstd = eps, mean, invstd
         ctx.save_for_backward(x, *(() if weight is None else (weight,)))
         return y.reshape(ch.shape)
@@ -79,22 +94,36 @@ class BatchNorm(Function):
         return gx, gxc_sum * invstd if need_w else None, g_sum if need_b else None
 
     def _backward_arrays(ctx, x, w, g):
-        """The backward above without a graph, in place where it can: seven passes over the
-        input's size instead of about ten, and no Tensor wrappers."""
+        """The backward above without a graph, on arrays, in chunks of samples that stay in
+        cache: one pass over x and g for the two sums, one more for dx (x - mean is recomputed
+        per chunk, never stored whole), so about five trips through memory instead of 14."""
         ch = ctx.channels
         need_x, need_w, need_b = ctx.needs_input_grad
         x, g = x.reshape(ch.view), g.reshape(ch.view)
-        xc = x - ch.spread_array(ctx.mean)
-        g_sum = ch.sum_array(g)
-        gxc_sum = np.einsum("ncl,ncl->c", g.reshape(ch.cube), xc.reshape(ch.cube))
+        mean_s = ch.spread_array(ctx.mean)
+        parts = ch.chunks(x.itemsize)
+        buf = ch.buffer(parts, np.result_type(x, ctx.mean))
+        g_sum = gxc_sum = None
+        for r0, r1 in parts:
+            gc = g[r0:r1]
+            xc = np.subtract(x[r0:r1], mean_s, out=buf[:r1 - r0])
+            cube = ch.cube_of(xc)
+            s1 = np.einsum("ncl->c", gc.reshape(cube))
+            s2 = np.einsum("ncl,ncl->c", gc.reshape(cube), xc.reshape(cube))
+            g_sum, gxc_sum = (s1, s2) if g_sum is None else (g_sum + s1, gxc_sum + s2)
         invstd, k = ctx.invstd, 1.0 / ch.count
         gx = None
         if need_x:
             scale = invstd * w if w is not None else invstd
-            xc *= ch.spread_array(scale * invstd * invstd * gxc_sum * k)
-            gx = np.subtract(g, ch.spread_array(g_sum * k), dtype=g.dtype)
-            gx *= ch.spread_array(scale)
-            gx -= xc
+            xc_s = ch.spread_array(scale * invstd * invstd * gxc_sum * k)
+            g_s, scale_s = ch.spread_array(g_sum * k), ch.spread_array(scale)
+            gx = np.empty(g.shape, g.dtype)
+            for r0, r1 in parts:
+                xc = np.subtract(x[r0:r1], mean_s, out=buf[:r1 - r0])
+                xc *= xc_s
+                gc = np.subtract(g[r0:r1], g_s, out=gx[r0:r1], dtype=g.dtype)
+                gc *= scale_s
+                gc -= xc
             gx = Tensor._make(gx.reshape(ch.shape))
         return (gx, Tensor._make(gxc_sum * invstd) if need_w else None,
                 Tensor._make(g_sum) if need_b else None)
@@ -115,6 +144,20 @@ class Channels:
         self.cube = (self.n, self.c, self.l)
         self.rows = self.n > 1
         self.view = (self.n, self.c * self.l) if self.rows else self.cube
+
+    def chunks(self, itemsize: int) -> list:
+        """Ranges [r0, r1) of the first dim of ``view`` of about ``_CHUNK_BYTES`` each."""
+        rows = self.view[0]
+        step = max(1, _CHUNK_BYTES // max(1, itemsize * math.prod(self.view[1:])))
+        return [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)] or [(0, 0)]
+
+    def buffer(self, parts: list, dtype):
+        """Scratch for one chunk of ``view``."""
+        return np.empty((max(r1 - r0 for r0, r1 in parts),) + self.view[1:], dtype)
+
+    def cube_of(self, chunk) -> tuple:
+        """The (n, C, L) shape of a chunk of ``view``."""
+        return (chunk.shape[0] if self.rows else 1, self.c, self.l)
 
     def sum_array(self, x):
         """Per-channel sums of an array in ``view`` (an einsum: 3x NumPy's sum over dims)."""
