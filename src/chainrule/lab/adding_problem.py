@@ -38,7 +38,7 @@ SOLVED_MSE = 0.01
 
 # the budgets: training steps per length, batch, hidden units, evaluation interval. At T = 200
 # the LSTM sits at the baseline for about 5,000 steps before it finds the markers (measured:
-# below 0.01 from step 4,900), so the longer sequences get 8,000 steps, for every net alike.
+# below 0.01 from step 4,800-4,900), so the longer sequences get 8,000 steps, for every net alike.
 FULL = {"lengths": (100, 200), "steps": {100: 3000, 200: 8000}, "batch": 64, "hidden": 64,
         "lr": 2e-3, "eval_every": 100}
 QUICK = {"lengths": (10,), "steps": {10: 400}, "batch": 32, "hidden": 32, "lr": 1e-2,
