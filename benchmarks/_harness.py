@@ -58,6 +58,21 @@ def setup_torch():
     return torch
 
 
+def adam_classifier_step(lib, model, x, y, lr: float = 1e-3):
+    """A function running one training step of ``model`` on (x, y) with ``lib`` (chainrule or
+    torch): zero_grad, cross-entropy, backward, Adam step."""
+    opt = lib.optim.Adam(model.parameters(), lr=lr)
+    cross_entropy = lib.nn.functional.cross_entropy
+
+    def step():
+        opt.zero_grad()
+        loss = cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def median_time(step, repeats: int = 30, warmup: int = 5, inner: int = 1) -> float:
     """Median seconds per call of ``step()`` (``inner`` calls per timing sample)."""
     for _ in range(warmup):

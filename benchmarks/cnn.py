@@ -13,27 +13,14 @@ import time
 
 import numpy as np
 
-from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
-                       print_table)
+from ._harness import (adam_classifier_step, reexec_with_allocator_settings, setup_torch,
+                       median_time, machine, print_table)
 
 
 def _data(batch: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     return (rng.standard_normal((batch, 1, 28, 28)).astype(np.float32),
             rng.integers(0, 10, batch).astype(np.int64))
-
-
-def _step(lib, model, x, y):
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    F = lib.nn.functional
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
 
 
 def torch_cnn(torch, state):
@@ -70,12 +57,14 @@ def main(argv=None):
     cr.manual_seed(0)
     model = CNN()
     state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-    t_cr = median_time(_step(cr, model, cr.from_numpy(x_np), cr.from_numpy(y_np)),
+    t_cr = median_time(adam_classifier_step(cr, model, cr.from_numpy(x_np),
+                                                      cr.from_numpy(y_np)),
                        args.repeats, warmup=3)
     time.sleep(0.2)
     torch = setup_torch()
     tmodel = torch_cnn(torch, state)
-    t_th = median_time(_step(torch, tmodel, torch.from_numpy(x_np), torch.from_numpy(y_np)),
+    t_th = median_time(adam_classifier_step(torch, tmodel, torch.from_numpy(x_np),
+                                            torch.from_numpy(y_np)),
                        args.repeats, warmup=3)
     print(f"machine: {machine()}, torch {torch.__version__}")
     print_table(f"CNN training step (batch {args.batch}, BatchNorm, Adam)",

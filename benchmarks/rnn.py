@@ -13,8 +13,8 @@ import time
 
 import numpy as np
 
-from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
-                       print_table)
+from ._harness import (adam_classifier_step, reexec_with_allocator_settings, setup_torch,
+                       median_time, machine, print_table)
 
 INPUT, CLASSES = 28, 10
 KINDS = ("LSTM", "GRU")
@@ -42,19 +42,6 @@ def _model(lib, kind: str, hidden: int):
     return Classifier()
 
 
-def _step(lib, model, x, y):
-    opt = lib.optim.Adam(model.parameters(), lr=1e-3)
-    F = lib.nn.functional
-
-    def step():
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=20)
@@ -71,7 +58,8 @@ def main(argv=None):
         cr.manual_seed(0)
         model = _model(cr, kind, args.hidden)
         states[kind] = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-        mine[kind] = median_time(_step(cr, model, cr.from_numpy(x_np), cr.from_numpy(y_np)),
+        mine[kind] = median_time(adam_classifier_step(cr, model, cr.from_numpy(x_np),
+                                                      cr.from_numpy(y_np)),
                                  args.repeats, warmup=3)
     time.sleep(0.2)
     torch = setup_torch()
@@ -79,7 +67,8 @@ def main(argv=None):
     for kind in KINDS:
         tmodel = _model(torch, kind, args.hidden)
         tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in states[kind].items()})
-        t_th = median_time(_step(torch, tmodel, torch.from_numpy(x_np), torch.from_numpy(y_np)),
+        t_th = median_time(adam_classifier_step(torch, tmodel, torch.from_numpy(x_np),
+                                            torch.from_numpy(y_np)),
                            args.repeats, warmup=3)
         rows.append([kind, f"{mine[kind] * 1e3:.1f}", f"{t_th * 1e3:.1f}",
                      f"{mine[kind] / t_th:.2f}"])

@@ -135,15 +135,20 @@ class RNNBase(Module):
         if input.dim() not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.dim()}D input "
                              f"of shape {_shape(input)} instead")
-        w = self.weight_ih_l0
-        if input.dtype != w.dtype:
-            raise ValueError(f"{name}: input must have the type {w.dtype}, got type "
-                             f"{input.dtype} (input of shape {_shape(input)})")
-        if input.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {input.shape[-1]} (input of shape "
-                               f"{_shape(input)})")
+        self._check_features(input, "input")
         return input.dim() == 3
+
+    def _check_features(self, x, what: str) -> None:
+        """x's dtype is the weights' and its last dim is ``input_size`` (``what`` names x in
+        the message)."""
+        name, w = type(self).__name__, self.weight_ih_l0
+        if x.dtype != w.dtype:
+            raise ValueError(f"{name}: input must have the type {w.dtype}, got type "
+                             f"{x.dtype} ({what} of shape {_shape(x)})")
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
+                               f"{self.input_size}, got {x.shape[-1]} ({what} of shape "
+                               f"{_shape(x)})")
 
     def _check_state(self, state, label: str, batched: bool, batch: int) -> Tensor:
         """Check one initial state; returns it as 3-D (layers * dirs, N, H)."""
@@ -179,14 +184,7 @@ class RNNBase(Module):
         if data.dim() != 2:
             raise ValueError(f"{name}: a PackedSequence's data must be 2-D (sum of lengths, "
                              f"input_size), got {data.dim()}D data of shape {_shape(data)}")
-        w = self.weight_ih_l0
-        if data.dtype != w.dtype:
-            raise ValueError(f"{name}: input must have the type {w.dtype}, got type "
-                             f"{data.dtype} (PackedSequence data of shape {_shape(data)})")
-        if data.shape[-1] != self.input_size:
-            raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected "
-                               f"{self.input_size}, got {data.shape[-1]} (PackedSequence "
-                               f"data of shape {_shape(data)})")
+        self._check_features(data, "PackedSequence data")
         return int(input.batch_sizes[0].item())
 
     def _check_hx(self, hx, batched: bool, batch: int):
