@@ -13,6 +13,8 @@ Subcommands:
 * ``train MODEL --dataset NAME [options]``: train a classifier (``chainrule.train``) with a
   progress bar, writing metrics, curves, config and a resumable checkpoint to ``--out``.
 * ``summary MODEL [--input-size C,H,W]``: the layer table of ``chainrule.analysis.summary``.
+* ``lab list`` / ``lab run NAME|all [--quick] [--out DIR] [--json]``: the experiments of
+  ``chainrule.lab``; exit status 1 when a check fails.
 """
 from __future__ import annotations
 
@@ -293,6 +295,39 @@ def summary(args: argparse.Namespace):
     return table
 
 
+def lab(args: argparse.Namespace) -> int:
+    """``chainrule lab list`` (one experiment name per line) and ``chainrule lab run NAME|all``
+    (each experiment's checks as PASS/FAIL lines, or one JSON line with ``--json``); the exit
+    status is 1 when any check fails."""
+    from chainrule import lab as lab_pkg
+
+    if args.lab_command == "list":
+        for name in sorted(lab_pkg.EXPERIMENTS):
+            print(name)
+        return 0
+    names = sorted(lab_pkg.EXPERIMENTS) if args.name == "all" else [args.name]
+    if args.name != "all" and args.name not in lab_pkg.EXPERIMENTS:
+        raise ValueError(f"unknown experiment {args.name!r}; available: all, "
+                         f"{', '.join(sorted(lab_pkg.EXPERIMENTS))}")
+    report, failed = {}, 0
+    for name in names:
+        out = Path(args.out) / name
+        started = time.perf_counter()
+        checks = lab_pkg.run(name, quick=args.quick, out=out)
+        failed += sum(not c.passed for c in checks)
+        report[name] = {"out": str(out), "seconds": time.perf_counter() - started,
+                        "checks": [c.to_dict() for c in checks]}
+        if not args.json:
+            print(f"{name} ({report[name]['seconds']:.1f} s, files in {out})")
+            for c in checks:
+                print(f"  {c}")
+    if args.json:
+        print(json.dumps({"quick": args.quick, "failed": failed, "experiments": report}))
+    elif failed:
+        print(f"{failed} check(s) failed")
+    return 1 if failed else 0
+
+
 # ====================================================================== entry point
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chainrule", description="chainrule: a deep-learning "
@@ -355,6 +390,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="size of one input (default: 1,28,28)")
     p.add_argument("--model-arg", type=_model_arg, action="append", default=[],
                    metavar="KEY=VALUE", help="keyword argument of the model (repeatable)")
+
+    p = sub.add_parser("lab", help="experiments that measure claims: list, run")
+    lab_sub = p.add_subparsers(dest="lab_command", metavar="LAB_COMMAND")
+    lab_sub.required = True
+    lab_sub.add_parser("list", help="the experiments, one name per line")
+    q = lab_sub.add_parser("run", help="run an experiment (or all); exit status 1 when a "
+                                       "check fails")
+    q.add_argument("name", help="an experiment name from `chainrule lab list`, or all")
+    q.add_argument("--quick", action="store_true", help="the small variant (minutes or less)")
+    q.add_argument("--out", default="runs/lab", metavar="DIR",
+                   help="folder; each experiment writes into DIR/NAME (default: %(default)s)")
+    q.add_argument("--json", action="store_true", help="print one JSON line of all checks")
     return parser
 
 
@@ -375,6 +422,11 @@ def main(argv=None) -> int:
         demo(args.out, args.quick)
     elif args.command == "graph":
         graph(args.out, args.format)
+    elif args.command == "lab":
+        try:
+            return lab(args)
+        except ValueError as e:
+            parser.exit(2, f"chainrule lab: error: {e}\n")
     return 0
 
 
