@@ -92,3 +92,14 @@ def _relu_double_backward(T, a, w):
 
 
 CASES.append(OpCase("relu.double_backward", _relu_double_backward, (F(3, 4), F(3, 4))))
+
+
+def _leaky_relu_double_backward(T, a, w):
+    """The gradient of sum(w * leaky_relu(a)) as a function: reaches LeakyReluBackward."""
+    (g,) = T.autograd.grad((T.nn.functional.leaky_relu(a, 0.1) * w).sum(), a,
+                           create_graph=True)
+    return g * w
+
+
+CASES.append(OpCase("leaky_relu.double_backward", _leaky_relu_double_backward,
+                    (F(3, 4), F(3, 4))))

@@ -763,13 +763,31 @@ class LeakyRelu(Function):
     """y = x if x > 0 else s x;  dy/dx = 1 or s."""
 
     def forward(ctx, x, negative_slope):
-        mask = x > 0
-        ctx.save_for_backward(np.where(mask, 1, negative_slope).astype(x.dtype))
-        return np.where(mask, x, x * negative_slope)
+        ctx.slope = negative_slope
+        ctx.save_for_backward(x)
+        return np.where(x > 0, x, x * negative_slope)
 
     def backward(ctx, grad):
-        (slope,) = ctx.saved_tensors
-        return grad * slope
+        (x,) = ctx.saved_tensors
+        return LeakyReluBackward.apply(grad, x, negative_slope=ctx.slope)
+
+
+class LeakyReluBackward(Function):
+    """The gradient of leaky_relu as one op: z = g if x > 0 else s g;  dz/dg = 1 or s,
+    dz/dx = 0 (a zero gradient, as torch's, so x stays in the graph of the gradient: a
+    gradient penalty through a leaky-relu net gives every bias a zero, not a missing,
+    gradient)."""
+
+    def forward(ctx, g, x, negative_slope):
+        ctx.slope = negative_slope
+        ctx.save_for_backward(x)
+        return np.where(x > 0, g, g * negative_slope).astype(g.dtype, copy=False)
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        ng, nx = ctx.needs_input_grad
+        return (LeakyReluBackward.apply(grad, x, negative_slope=ctx.slope) if ng else None,
+                Tensor._make(np.zeros_like(x._data)) if nx else None)
 
 
 class Elu(Function):
