@@ -24,6 +24,8 @@ __all__ = ["Check", "EXPERIMENTS", "experiment", "run"]
 EXPERIMENTS: dict[str, str] = {
     "resnet-degradation": "chainrule.lab.resnet_degradation",
     "adding-problem": "chainrule.lab.adding_problem",
+    "xy-game": "chainrule.lab.xy_game",
+    "lstm-gru": "chainrule.lab.lstm_gru",
 }
 
 
