@@ -10,8 +10,9 @@ Subcommands:
 * ``graph [--out FILE] [--format svg|png|dot]``: the Rosenbrock graph at (-1.5, 2.0) after
   ``backward``, with values, gradients and local derivatives, written as SVG/PNG (Graphviz) or
   DOT text.
-* ``train MODEL --dataset NAME [options]``: train a classifier (``chainrule.train``) with a
-  progress bar, writing metrics, curves, config and a resumable checkpoint to ``--out``.
+* ``train MODEL --dataset NAME [options]``: train a classifier (``chainrule.train``), or an
+  autoencoder / VAE (``chainrule.train_generative``), with a progress bar, writing metrics,
+  curves, config and a resumable checkpoint to ``--out``.
 * ``summary MODEL [--input-size C,H,W]``: the layer table of ``chainrule.analysis.summary``.
 * ``lab list`` / ``lab run NAME|all [--quick] [--out DIR] [--json]``: the experiments of
   ``chainrule.lab``; exit status 1 when a check fails.
@@ -263,16 +264,26 @@ def _input_size(text: str) -> tuple[int, ...]:
 def train(args: argparse.Namespace) -> dict:
     """Run ``chainrule train`` from parsed arguments; returns the summary of the run."""
     from chainrule.train import TrainConfig, Trainer
+    from chainrule.train_generative import (GenerativeTrainConfig, GenerativeTrainer,
+                                            is_generative)
 
-    config = TrainConfig(
+    generative = is_generative(args.model)
+    config_class, trainer_class = ((GenerativeTrainConfig, GenerativeTrainer) if generative
+                                   else (TrainConfig, Trainer))
+    config = config_class(
         model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         lr=args.lr, optimizer=args.optimizer, momentum=args.momentum,
         weight_decay=args.weight_decay, scheduler=args.scheduler, seed=args.seed,
         max_steps=args.max_steps, model_args=dict(args.model_arg), data_root=args.data_root,
         out=args.out)
-    result = Trainer(config, resume=args.resume).fit()
+    result = trainer_class(config, resume=args.resume).fit()
     if args.json:
         print(json.dumps(result))
+    elif generative:
+        bound = (f", test ELBO {result['test_elbo']:.2f} nats" if "test_elbo" in result
+                 else "")
+        print(f"test loss {result['test_loss']:.4f}{bound} after {result['epochs']} epochs "
+              f"({result['seconds']:.1f} s); files in {result['out']}")
     else:
         print(f"test accuracy {result['test_accuracy']:.4f}, test loss "
               f"{result['test_loss']:.4f} after {result['epochs']} epochs "
@@ -347,11 +358,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("svg", "png", "dot"), default=None,
                    help="file format (default: from --out's suffix, else svg)")
 
-    from chainrule.models import MODELS
+    from chainrule.models import GENERATIVE_MODELS, MODELS
     from chainrule.train import DATASETS, OPTIMIZERS, SCHEDULERS
     models = sorted(MODELS)
-    p = sub.add_parser("train", help="train a classifier on an MNIST-style dataset")
-    p.add_argument("model", choices=models, help="model to train")
+    p = sub.add_parser("train", help="train a classifier, an autoencoder or a VAE on an "
+                                     "MNIST-style dataset")
+    p.add_argument("model", choices=sorted({**MODELS, **GENERATIVE_MODELS}),
+                   help="model to train (classifiers: chainrule.train; autoencoders and the "
+                        "VAE family: chainrule.train_generative)")
     p.add_argument("--dataset", choices=DATASETS, default="mnist-sample",
                    help="mnist-sample is shipped inside the package (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=5, metavar="N",

@@ -77,11 +77,10 @@ class TrainConfig:
     out: str | None = None
 
     def __post_init__(self) -> None:
-        from .models import MODELS
-
-        if self.model not in MODELS:
+        models = self._models()
+        if self.model not in models:
             raise ConfigError(f"unknown model {self.model!r}; available: "
-                              f"{', '.join(sorted(MODELS))}")
+                              f"{', '.join(sorted(models))}")
         for name, value, choices in (("dataset", self.dataset, DATASETS),
                                      ("optimizer", self.optimizer, OPTIMIZERS),
                                      ("scheduler", self.scheduler, SCHEDULERS)):
@@ -103,6 +102,12 @@ class TrainConfig:
             raise ConfigError(f"weight_decay must be >= 0, got {self.weight_decay!r}")
         if self.out is None:
             self.out = f"runs/{self.model}-{self.dataset}"
+
+    @staticmethod
+    def _models() -> dict:
+        """The registry ``model`` is checked against (the classifiers)."""
+        from .models import MODELS
+        return MODELS
 
     def optimizer_args(self) -> dict:
         """Keyword arguments of the optimizer: lr, plus momentum and weight_decay where set."""
@@ -259,8 +264,7 @@ class Trainer:
         self.log = log
         manual_seed(config.seed)
         self.loader_generator = Generator().manual_seed(config.seed)
-        self.data = ClassificationData(config.dataset, config.data_root, config.batch_size,
-                                       self.loader_generator)
+        self.data = self._load_data()
         self.model = make_model(config.model, config.model_args)
         optimizer_class = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
                            "rmsprop": optim.RMSprop}[config.optimizer]
@@ -275,6 +279,10 @@ class Trainer:
             self.files.root.mkdir(parents=True, exist_ok=True)
             self.files.write_metrics([])
         self._write_config()
+
+    def _load_data(self):
+        return ClassificationData(self.config.dataset, self.config.data_root,
+                                  self.config.batch_size, self.loader_generator)
 
     # ------------------------------------------------------------------ checkpoints
     def _write_config(self) -> None:
