@@ -1,11 +1,13 @@
 """``Check``: one measured comparison of an experiment, which passes or fails."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
+from pathlib import Path
 from typing import Any
 
-__all__ = ["Check", "at_least", "at_most"]
+__all__ = ["Check", "at_least", "at_most", "experiment_main"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,3 +47,17 @@ def at_most(name: str, measured: float, bound: float, detail: str = "") -> Check
     """``measured <= bound`` (a NaN fails)."""
     return Check(name, bool(measured <= bound) and not math.isnan(measured), float(measured),
                  f"<= {bound:.4g}", detail)
+
+
+def experiment_main(run, name: str, doc: str, argv=None, **run_kwargs) -> int:
+    """``python -m chainrule.lab.<module> [--quick] [--out DIR]`` for an experiment's ``run``:
+    prints its checks; exit status 1 when any fails. ``run_kwargs`` go to ``run``."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the small CI variant")
+    ap.add_argument("--out", default=f"runs/lab/{name}", metavar="DIR",
+                    help="output folder (default: %(default)s)")
+    args = ap.parse_args(argv)
+    found = run(args.quick, Path(args.out), **run_kwargs)
+    for c in found:
+        print(c)
+    return 0 if all(c.passed for c in found) else 1

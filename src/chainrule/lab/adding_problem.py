@@ -23,13 +23,12 @@ held-out set of 1,000 sequences is recorded along the way (the learning curves,
 """
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most
+from ._checks import Check, at_least, at_most, experiment_main
 
 NAME = "adding-problem"
 CELLS = ("rnn", "lstm", "gru")
@@ -193,14 +192,7 @@ def run(quick: bool = False, out: Path | str = "runs/lab/adding-problem",
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="runs/lab/adding-problem")
-    args = ap.parse_args(argv)
-    found = run(args.quick, Path(args.out), progress=True)
-    for c in found:
-        print(c)
-    return 0 if all(c.passed for c in found) else 1
+    return experiment_main(run, NAME, __doc__, argv, progress=True)
 
 
 if __name__ == "__main__":

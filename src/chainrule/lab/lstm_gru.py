@@ -50,12 +50,11 @@ keeps at least 10x more than the default LSTM.
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most
+from ._checks import Check, at_least, at_most, experiment_main
 
 NAME = "lstm-gru"
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -216,14 +215,7 @@ def run(quick: bool = False, out: Path | str = "runs/lab/lstm-gru") -> list[Chec
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="runs/lab/lstm-gru")
-    args = ap.parse_args(argv)
-    found = run(args.quick, Path(args.out))
-    for c in found:
-        print(c)
-    return 0 if all(c.passed for c in found) else 1
+    return experiment_main(run, NAME, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -34,13 +34,12 @@ trajectories in the (x, y) plane, ``xy_game.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most
+from ._checks import Check, at_least, at_most, experiment_main
 
 NAME = "xy-game"
 METHODS = ("simultaneous", "alternating", "extragradient")
@@ -208,14 +207,7 @@ def run(quick: bool = False, out: Path | str = "runs/lab/xy-game") -> list[Check
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default="runs/lab/xy-game")
-    args = ap.parse_args(argv)
-    found = run(args.quick, Path(args.out))
-    for c in found:
-        print(c)
-    return 0 if all(c.passed for c in found) else 1
+    return experiment_main(run, NAME, __doc__, argv)
 
 
 if __name__ == "__main__":
