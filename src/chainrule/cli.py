@@ -264,21 +264,30 @@ def _input_size(text: str) -> tuple[int, ...]:
 def train(args: argparse.Namespace) -> dict:
     """Run ``chainrule train`` from parsed arguments; returns the summary of the run."""
     from chainrule.train import TrainConfig, Trainer
+    from chainrule.train_gan import GANRun, GANTrainConfig, is_gan
     from chainrule.train_generative import (GenerativeTrainConfig, GenerativeTrainer,
                                             is_generative)
 
-    generative = is_generative(args.model)
+    generative, gan = is_generative(args.model), is_gan(args.model)
     config_class, trainer_class = ((GenerativeTrainConfig, GenerativeTrainer) if generative
+                                   else (GANTrainConfig, GANRun) if gan
                                    else (TrainConfig, Trainer))
+    optimizer = args.optimizer if args.optimizer is not None or gan else "adam"
     config = config_class(
         model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-        lr=args.lr, optimizer=args.optimizer, momentum=args.momentum,
+        lr=args.lr, optimizer=optimizer, momentum=args.momentum,
         weight_decay=args.weight_decay, scheduler=args.scheduler, seed=args.seed,
         max_steps=args.max_steps, model_args=dict(args.model_arg), data_root=args.data_root,
         out=args.out)
     result = trainer_class(config, resume=args.resume).fit()
     if args.json:
         print(json.dumps(result))
+    elif gan:
+        toy = (f", {result['modes_covered']}/{result['modes_total']} modes, "
+               f"{100 * result['high_quality_fraction']:.1f}% high quality"
+               if "modes_covered" in result else "")
+        print(f"{result['generator_steps']} generator steps{toy} after {result['epochs']} "
+              f"epochs ({result['seconds']:.1f} s); files in {result['out']}")
     elif generative:
         bound = (f", test ELBO {result['test_elbo']:.2f} nats" if "test_elbo" in result
                  else "")
@@ -359,23 +368,26 @@ def _parser() -> argparse.ArgumentParser:
                    help="file format (default: from --out's suffix, else svg)")
 
     from chainrule.models import GENERATIVE_MODELS, MODELS
+    from chainrule.models.gan import GAN_VARIANTS
     from chainrule.train import DATASETS, OPTIMIZERS, SCHEDULERS
+    from chainrule.train_gan import TOY_DATASETS
     models = sorted(MODELS)
     p = sub.add_parser("train", help="train a classifier, an autoencoder or a VAE on an "
                                      "MNIST-style dataset")
-    p.add_argument("model", choices=sorted({**MODELS, **GENERATIVE_MODELS}),
+    p.add_argument("model", choices=sorted({**MODELS, **GENERATIVE_MODELS, **GAN_VARIANTS}),
                    help="model to train (classifiers: chainrule.train; autoencoders and the "
-                        "VAE family: chainrule.train_generative)")
-    p.add_argument("--dataset", choices=DATASETS, default="mnist-sample",
-                   help="mnist-sample is shipped inside the package (default: %(default)s)")
+                        "VAE family: chainrule.train_generative; GANs: chainrule.train_gan)")
+    p.add_argument("--dataset", choices=DATASETS + TOY_DATASETS, default="mnist-sample",
+                   help="mnist-sample is shipped inside the package; ring8 and grid25 are 2-D "
+                        "toy data for the GANs (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=5, metavar="N",
                    help="train until epoch N (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=64, metavar="B",
                    help="default: %(default)s")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: 0.05 for sgd, 1e-3 otherwise)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="adam",
-                   help="default: %(default)s")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                   help="default: adam (a GAN variant fixes its own)")
     p.add_argument("--momentum", type=float, default=None, metavar="M",
                    help="sgd and rmsprop only (default: 0.9 for sgd, 0 for rmsprop)")
     p.add_argument("--weight-decay", type=float, default=None, metavar="W",

@@ -81,7 +81,7 @@ class TrainConfig:
         if self.model not in models:
             raise ConfigError(f"unknown model {self.model!r}; available: "
                               f"{', '.join(sorted(models))}")
-        for name, value, choices in (("dataset", self.dataset, DATASETS),
+        for name, value, choices in (("dataset", self.dataset, self._datasets()),
                                      ("optimizer", self.optimizer, OPTIMIZERS),
                                      ("scheduler", self.scheduler, SCHEDULERS)):
             if value not in choices:
@@ -108,6 +108,11 @@ class TrainConfig:
         """The registry ``model`` is checked against (the classifiers)."""
         from .models import MODELS
         return MODELS
+
+    @staticmethod
+    def _datasets() -> tuple[str, ...]:
+        """The datasets ``dataset`` is checked against."""
+        return DATASETS
 
     def optimizer_args(self) -> dict:
         """Keyword arguments of the optimizer: lr, plus momentum and weight_decay where set."""
@@ -240,6 +245,20 @@ class RunFolder:
             f.write(json.dumps(row) + "\n")
 
 
+def check_resumable(files: RunFolder, config) -> None:
+    """Raise ``ConfigError`` unless ``files`` holds a checkpoint made with ``config`` (the
+    options of ``RESUMABLE_CHANGES`` may differ)."""
+    if not files.checkpoint.exists():
+        raise ConfigError(f"--resume: no checkpoint at {files.checkpoint}")
+    saved = json.loads(files.config.read_text()) if files.config.exists() else {}
+    current = dataclasses.asdict(config)
+    changed = [f"{k}: {saved[k]!r} -> {current[k]!r}" for k in current
+               if k in saved and k not in RESUMABLE_CHANGES and saved[k] != current[k]]
+    if changed:
+        raise ConfigError(f"--resume: the run in {files.root} was made with other "
+                          f"settings ({'; '.join(changed)})")
+
+
 # ============================================================================ the loop
 def _progress_bar(total: int, desc: str):
     """A tqdm bar on stderr for ``total`` steps, or ``None`` when tqdm is not installed."""
@@ -309,15 +328,7 @@ class Trainer:
         from .io import load
         from .random import set_rng_state
 
-        if not self.files.checkpoint.exists():
-            raise ConfigError(f"--resume: no checkpoint at {self.files.checkpoint}")
-        saved = json.loads(self.files.config.read_text()) if self.files.config.exists() else {}
-        current = dataclasses.asdict(self.config)
-        changed = [f"{k}: {saved[k]!r} -> {current[k]!r}" for k in current
-                   if k in saved and k not in RESUMABLE_CHANGES and saved[k] != current[k]]
-        if changed:
-            raise ConfigError(f"--resume: the run in {self.files.root} was made with other "
-                              f"settings ({'; '.join(changed)})")
+        check_resumable(self.files, self.config)
         state = load(self.files.checkpoint)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
