@@ -138,3 +138,37 @@ def test_config_errors(capsys):
     with pytest.raises(SystemExit):
         main(["summary", "vae"])
     assert "invalid choice: 'vae'" in capsys.readouterr().err
+
+
+def test_evaluate_reports_bounds_that_rise_with_k(tmp_path, capsys):
+    out = tmp_path / "vae"
+    train_cli(out, "vae", *SMALL_VAE, "--epochs", "1", "--max-steps", "10", capsys=capsys)
+    assert main(["evaluate", str(out), "--k", "1", "50", "1000", "--images", "16",
+                 "--json"]) == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["model"] == "vae" and result["images"] == 16 and result["epochs"] == 1
+    assert result["iwae_k1"] < result["iwae_k50"] < result["iwae_k1000"] < 0
+    again = train_generative.evaluate_run(out, (1, 50, 1000), images=16)
+    assert again == {k: result[k] for k in again}          # seeded: the same estimate
+    other = train_generative.evaluate_run(out, (1,), images=16, seed=1)
+    assert other["iwae_k1"] != result["iwae_k1"]
+
+
+def test_iwae_bounds_chunks_large_k_without_changing_the_estimate(monkeypatch):
+    chainrule.manual_seed(0)
+    model = VAE(hidden=(16,), latent_dim=3)
+    x = (chainrule.rand(6, 1, 28, 28) > 0.5).float()
+    whole = train_generative.iwae_bounds(model, x, (200,), chainrule.Generator().manual_seed(4))
+    monkeypatch.setattr(train_generative, "IWAE_SAMPLES_PER_CHUNK", 200)   # one image a chunk
+    split = train_generative.iwae_bounds(model, x, (200,), chainrule.Generator().manual_seed(4))
+    assert split[200] == pytest.approx(whole[200], abs=1.0)      # other draws, same quantity
+    assert model.training                                        # mode restored
+
+
+def test_evaluate_errors(tmp_path, capsys):
+    with pytest.raises(ConfigError, match="has no config.json"):
+        train_generative.evaluate_run(tmp_path / "missing")
+    out = tmp_path / "ae"
+    train_cli(out, "ae", "--epochs", "1", "--max-steps", "2", capsys=capsys)
+    with pytest.raises(ConfigError, match="trained 'ae'; the IWAE bound needs one of"):
+        train_generative.evaluate_run(out)

@@ -300,6 +300,22 @@ def train(args: argparse.Namespace) -> dict:
     return result
 
 
+def evaluate(args: argparse.Namespace) -> dict:
+    """``chainrule evaluate RUN``: the IWAE bounds of a trained VAE-family run (see
+    ``chainrule.train_generative.evaluate_run``)."""
+    from chainrule.train_generative import evaluate_run
+
+    result = evaluate_run(args.run, tuple(args.k), args.images, args.seed, args.data_root)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['model']} on {result['dataset']} ({result['images']} test images, "
+              f"epoch {result['epochs']}):")
+        for k in args.k:
+            print(f"  L_{k:<5d} {result[f'iwae_k{k}']:.3f} nats")
+    return result
+
+
 def summary(args: argparse.Namespace):
     """Print ``chainrule.analysis.summary`` of the model for one input of size C,H,W."""
     from chainrule.analysis import summary as model_summary
@@ -410,6 +426,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=None, metavar="N",
                    help="at most N batches per epoch (smoke runs)")
 
+    p = sub.add_parser("evaluate", help="IWAE bounds (k = 5000: log p(x)) of a trained VAE "
+                                        "run")
+    p.add_argument("run", metavar="DIR", help="the run folder of `chainrule train vae|beta-vae"
+                                              "|iwae`")
+    p.add_argument("--k", type=int, nargs="+", default=[1, 5, 50, 5000],
+                   help="numbers of importance samples (default: 1 5 50 5000)")
+    p.add_argument("--images", type=int, default=1000, metavar="N",
+                   help="the first N test images (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="default: %(default)s")
+    p.add_argument("--data-root", default=None, metavar="PATH",
+                   help="folder with the IDX files (mnist, fashion-mnist)")
+    p.add_argument("--json", action="store_true", help="print one JSON line")
+
     p = sub.add_parser("summary", help="layer-by-layer table of a model")
     p.add_argument("model", choices=models, help="model to describe")
     p.add_argument("--input-size", type=_input_size, default=(1, 28, 28), metavar="C,H,W",
@@ -435,11 +464,13 @@ def main(argv=None) -> int:
     """Parse ``argv`` (default: ``sys.argv[1:]``), run the subcommand; returns the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command in ("train", "summary"):
+    if args.command in ("train", "summary", "evaluate"):
         from chainrule.train import ConfigError
         try:
             if args.command == "train":
                 train(args)
+            elif args.command == "evaluate":
+                evaluate(args)
             else:
                 summary(args)
         except (ConfigError, FileNotFoundError) as e:
