@@ -26,6 +26,9 @@ EXPERIMENTS: dict[str, str] = {
     "adding-problem": "chainrule.lab.adding_problem",
     "xy-game": "chainrule.lab.xy_game",
     "lstm-gru": "chainrule.lab.lstm_gru",
+    "computational-graph": "chainrule.lab.computational_graph",
+    "mlp-jacobians": "chainrule.lab.mlp_jacobians",
+    "vanishing-gradients": "chainrule.lab.vanishing_gradients",
 }
 
 
