@@ -1,19 +1,19 @@
 """The ``chainrule`` command, run in-process: ``demo`` and ``graph``."""
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
+import sys
+import types
 
 import pytest
 
-from chainrule.cli import main, rosenbrock_closed_form
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--quick", "--out", str(out)]) == 0
-    return out
+from chainrule import lab
+from chainrule.cli import main
+from chainrule.lab.computational_graph import rosenbrock_closed_form
+from chainrule.lab import Check
 
 
 def test_closed_form_at_the_demo_point():
@@ -22,40 +22,73 @@ def test_closed_form_at_the_demo_point():
                      "hessian": [[1902.0, 600.0], [600.0, 200.0]]}
 
 
-def test_demo_report_gradient_and_hessian(demo_run):
-    report = json.loads((demo_run / "report.json").read_text())
-    r = report["rosenbrock"]
-    assert r["point"] == [-1.5, 2.0]
-    assert r["f"] == pytest.approx(12.5, abs=1e-12)
-    assert r["gradient"] == pytest.approx([-155.0, -50.0], abs=1e-9)
-    assert r["hessian"][0] == pytest.approx([1902.0, 600.0], abs=1e-9)
-    assert r["hessian"][1] == pytest.approx([600.0, 200.0], abs=1e-9)
-    assert r["closed_form"] == rosenbrock_closed_form(-1.5, 2.0)
-    assert (demo_run / "rosenbrock.dot").read_text().startswith("digraph")
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """``chainrule demo --quick`` with the lab cut down to one fast experiment (xy-game); returns
+    the folder and what the demo printed."""
+    out = tmp_path_factory.mktemp("demo")
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(printed):
+        mp.setattr(lab, "EXPERIMENTS", {"xy-game": lab.EXPERIMENTS["xy-game"]})
+        assert main(["demo", "--quick", "--out", str(out)]) == 0
+    return out, printed.getvalue()
 
 
-def test_demo_training_loss_falls(demo_run):
-    mlp = json.loads((demo_run / "report.json").read_text())["mlp"]
-    assert mlp["final_loss"] < mlp["initial_loss"] / 2
-    assert mlp["losses"][0] == mlp["initial_loss"] and mlp["losses"][-1] == mlp["final_loss"]
-    assert len(mlp["losses"]) == mlp["steps"] + 1
-    assert mlp["accuracy"] > 0.7
-    plot = demo_run / "loss.png"
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert not plot.exists()
-    else:
-        assert plot.read_bytes()[:4] == b"\x89PNG"
+def test_demo_trains_the_cnn(demo_run):
+    out, _ = demo_run
+    cnn = json.loads((out / "demo.json").read_text())["cnn"]
+    assert cnn["model"] == "cnn" and cnn["dataset"] == "mnist-sample" and cnn["epochs"] == 1
+    assert cnn["test_accuracy"] > 0.75          # 20 batches of Adam: 0.879 measured
+    assert cnn["test_loss"] < 1.0               # chance: ln 10 = 2.30
+    metrics = (out / "cnn" / "metrics.jsonl").read_text().splitlines()
+    assert len(metrics) == 1 and json.loads(metrics[0])["test_accuracy"] == cnn["test_accuracy"]
+    assert json.loads((out / "cnn" / "config.json").read_text())["max_steps"] == 20
+    assert (out / "cnn" / "checkpoint.safetensors").stat().st_size > 100_000
 
 
-def test_demo_prints_the_numbers(tmp_path, capsys, monkeypatch):
-    import chainrule.cli as cli
-    monkeypatch.setattr(cli, "_mlp_part", lambda out_dir, quick: {})   # Rosenbrock part only
-    main(["demo", "--out", str(tmp_path)])
-    text = capsys.readouterr().out
-    assert "closed form" in text and "12.5" in text and "[-155, -50]" in text
-    assert "[1902, 600]" in text and "[600, 200]" in text
+def test_demo_writes_the_quick_lab_report(demo_run):
+    out, _ = demo_run
+    summary = json.loads((out / "demo.json").read_text())["lab"]
+    data = json.loads((out / "lab" / "report.json").read_text())
+    checks = data["experiments"]["xy-game"]["checks"]
+    assert data["quick"] is True and list(data["experiments"]) == ["xy-game"]
+    assert len(checks) == 7 and all(c["status"] == "PASS" for c in checks)
+    assert (summary["passed"], summary["failed"]) == (7, 0)
+    page = (out / "lab" / "report.html").read_text()
+    assert summary["html"] == str(out / "lab" / "report.html")
+    assert "<b>7</b> of <b>7</b> checks passed" in page and "data:image/png;base64," in page
+    assert (out / "lab" / "xy-game" / "xy_game.json").exists()
+
+
+def test_demo_prints_where_each_thing_is(demo_run):
+    out, text = demo_run
+    assert "[1/2] training the CNN" in text and "[2/2] the lab" in text
+    assert "test accuracy 0.8" in text or "test accuracy 0.9" in text
+    assert f"CNN run:    {out / 'cnn'}/" in text
+    assert f"lab report: {out / 'lab' / 'report.html'} (7 of 7 checks passed" in text
+
+
+def test_demo_exit_status_is_1_when_a_lab_check_fails(tmp_path, monkeypatch, capsys):
+    import chainrule.train
+
+    class FakeTrainer:                      # the training is tested above; skip it here
+        def __init__(self, config):
+            self.config = config
+
+        def fit(self):
+            return {"test_accuracy": 0.5, "epochs": 1, "seconds": 0.0, "out": self.config.out}
+
+    def failing_run(quick, out):
+        return [Check("fails", False, 2.0, "<= 1")]
+
+    module = types.ModuleType("fake_demo_lab")
+    module.run = failing_run
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setattr(lab, "EXPERIMENTS", {"fake": module.__name__})
+    monkeypatch.setattr(chainrule.train, "Trainer", FakeTrainer)
+    assert main(["demo", "--quick", "--out", str(tmp_path)]) == 1
+    assert "(0 of 1 checks passed" in capsys.readouterr().out
+    assert json.loads((tmp_path / "demo.json").read_text())["lab"]["failed"] == 1
 
 
 @pytest.mark.parametrize("fmt", ["dot", "svg", "png"])
