@@ -29,6 +29,8 @@ EXPERIMENTS: dict[str, str] = {
     "computational-graph": "chainrule.lab.computational_graph",
     "mlp-jacobians": "chainrule.lab.mlp_jacobians",
     "vanishing-gradients": "chainrule.lab.vanishing_gradients",
+    "divergences": "chainrule.lab.divergences",
+    "gan-theory": "chainrule.lab.gan_theory",
 }
 
 
