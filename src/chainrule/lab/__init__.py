@@ -31,6 +31,9 @@ EXPERIMENTS: dict[str, str] = {
     "vanishing-gradients": "chainrule.lab.vanishing_gradients",
     "divergences": "chainrule.lab.divergences",
     "gan-theory": "chainrule.lab.gan_theory",
+    "receptive-field-and-shapes": "chainrule.lab.receptive_field",
+    "convolution": "chainrule.lab.convolution",
+    "batchnorm": "chainrule.lab.batchnorm",
 }
 
 
