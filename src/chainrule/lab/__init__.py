@@ -34,6 +34,7 @@ EXPERIMENTS: dict[str, str] = {
     "receptive-field-and-shapes": "chainrule.lab.receptive_field",
     "convolution": "chainrule.lab.convolution",
     "batchnorm": "chainrule.lab.batchnorm",
+    "autoencoders": "chainrule.lab.autoencoders",
 }
 
 
