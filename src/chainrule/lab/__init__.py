@@ -31,6 +31,7 @@ EXPERIMENTS: dict[str, str] = {
     "vanishing-gradients": "chainrule.lab.vanishing_gradients",
     "divergences": "chainrule.lab.divergences",
     "gan-theory": "chainrule.lab.gan_theory",
+    "gan-modes": "chainrule.lab.gan_modes",
     "receptive-field-and-shapes": "chainrule.lab.receptive_field",
     "convolution": "chainrule.lab.convolution",
     "batchnorm": "chainrule.lab.batchnorm",
