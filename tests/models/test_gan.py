@@ -258,6 +258,21 @@ def test_gradient_penalty_random_interpolates_and_detaching():
     assert gradient_penalty(lambda x: 3 * x[:, 0], real, fake).item() == pytest.approx(4.0)
 
 
+def test_one_sided_gradient_penalty_ignores_slopes_below_one():
+    real = chainrule.randn(5, 2, dtype=chainrule.float64)
+    fake = chainrule.randn(5, 2, dtype=chainrule.float64)
+    for slope, two_sided, one_sided in ((0.5, 0.25, 0.0), (-1.0, 0.0, 0.0), (3.0, 4.0, 4.0)):
+        f = lambda x, s=slope: s * x[:, 0]     # noqa: E731  ||grad f|| = |s| everywhere
+        assert gradient_penalty(f, real, fake).item() == pytest.approx(two_sided)
+        assert gradient_penalty(f, real, fake, one_sided=True).item() == pytest.approx(one_sided)
+    # per sample: max(0, ||g_i|| - 1)^2 on a critic whose slope varies, f = x_0^2 / 2
+    alpha = chainrule.rand(5, dtype=chainrule.float64)
+    x_hat = alpha[:, None] * real + (1 - alpha[:, None]) * fake
+    expected = ((x_hat[:, 0].abs() - 1).clamp(min=0) ** 2).mean()
+    got = gradient_penalty(lambda x: x[:, 0] ** 2 / 2, real, fake, alpha=alpha, one_sided=True)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-12)
+
+
 def test_gradient_penalty_errors():
     D = MLPDiscriminator(hidden=(4,))
     with pytest.raises(TypeError, match="gradient_penalty: real and fake must be Tensors"):

@@ -40,10 +40,11 @@ between p = N(0, 1) and q = N(d, 1), whose W1 is d, gives an estimate E_p f - E_
 samples) that grows with d, correlates with d (> 0.95) and stays within a factor of it. For a
 linear critic f = -k x the penalised objective k d - lambda (k - 1)^2 is maximised at
 k = 1 + d / (2 lambda): the penalty is soft, so the estimate is d (1 + d / (2 lambda)), a little
-above W1 for large d, which the measurement reproduces. The penalty is the one-sided variant:
-WGAN-GP's two-sided (||grad f|| - 1)^2 (``models.gan.gradient_penalty``) also rewards the mirror
-critic f = +x (|f'| = 1, estimate -d), and in one dimension a critic whose initial slope is
-negative is pushed there (seen while building this experiment on some seeds, estimates near -d);
+above W1 for large d, which the measurement reproduces. The penalty is the one-sided variant
+(``gradient_penalty(..., one_sided=True)``): WGAN-GP's two-sided (||grad f|| - 1)^2 (the
+default of ``models.gan.gradient_penalty``) also rewards the mirror critic f = +x
+(|f'| = 1, estimate -d), and in one dimension a critic whose initial slope is negative is
+pushed there (seen while building this experiment on some seeds, estimates near -d);
 max(0, .)^2 exerts no pull below slope 1, so the linear term alone sets the sign.
 
 Plots: ``gan_theory_discriminator.png`` (the densities, D* and the trained D, and |D - D*|),
@@ -238,22 +239,12 @@ def disjoint_supports() -> dict:
 
 
 # ------------------------------------------------------------------------------ claim 5
-def one_sided_penalty(critic, real, fake, alpha):
-    """mean_i max(0, ||grad_x f(x_hat_i)|| - 1)^2 at x_hat_i = a_i x_i + (1 - a_i) x~_i: the
-    one-sided form of WGAN-GP's penalty (Gulrajani et al. 2017, sec. 4; Petzka et al. 2018),
-    differentiable in the critic's parameters (``create_graph=True``). ``alpha``: (N, 1)."""
-    import chainrule as cr
-    x_hat = (alpha * real + (1 - alpha) * fake).detach().requires_grad_(True)
-    (g,) = cr.autograd.grad(critic(x_hat).sum(), (x_hat,), create_graph=True)
-    return ((g.reshape(g.shape[0], -1).norm(2, dim=1) - 1).clamp(min=0) ** 2).mean()
-
-
 def wgan_critic(distances, steps: int, hidden: int, batch: int, seed: int,
                 eval_samples: int = 50_000) -> dict:
     """Train a critic with the one-sided gradient penalty between N(0, 1) and N(d, 1) for
     each d; estimate W1 as E_p f - E_q f on fresh samples."""
     import chainrule as cr
-    from ..models.gan import MLPDiscriminator
+    from ..models.gan import MLPDiscriminator, gradient_penalty
 
     rng = np.random.default_rng(seed)
     cr.manual_seed(seed)
@@ -267,7 +258,7 @@ def wgan_critic(distances, steps: int, hidden: int, batch: int, seed: int,
             fake = cr.tensor(rng.normal(d, 1.0, size=(batch, 1)), dtype=cr.float32)
             alpha = cr.tensor(rng.random(size=(batch, 1)), dtype=cr.float32)
             loss = (f(fake).mean() - f(real).mean()
-                    + GP_WEIGHT * one_sided_penalty(f, real, fake, alpha))
+                    + GP_WEIGHT * gradient_penalty(f, real, fake, alpha=alpha, one_sided=True))
             opt.zero_grad()
             loss.backward()
             opt.step()

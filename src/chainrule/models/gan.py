@@ -208,9 +208,13 @@ def clip_weights_(module: nn.Module, c: float) -> nn.Module:
 
 
 def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Tensor,
-                     generator: Generator | None = None, *, alpha: Tensor | None = None
-                     ) -> Tensor:
+                     generator: Generator | None = None, *, alpha: Tensor | None = None,
+                     one_sided: bool = False) -> Tensor:
     """WGAN-GP's penalty ``mean_i (||grad_x f(x_hat_i)||_2 - 1)^2`` (Gulrajani et al. 2017).
+
+    ``one_sided=True`` penalises only slopes above 1, ``mean_i max(0, ||grad|| - 1)^2`` (the
+    variant the WGAN-GP paper mentions, and Petzka et al. 2018's): it does not push a flat
+    critic's slope up towards 1, and in one dimension it does not make slope -1 as good as +1.
 
     ``x_hat_i = a_i x_i + (1 - a_i) x~_i`` with ``a_i ~ U(0, 1)`` drawn per sample from
     ``generator`` (or given as ``alpha``, shape (N,) or broadcastable to ``real``); ``real`` and
@@ -234,8 +238,10 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     x_hat = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
     scores = critic(x_hat)
     (g,) = _autograd_grad(scores, x_hat, grad_outputs=ones_like(scores), create_graph=True)
-    norms = g.reshape(n, -1).norm(2, dim=1)
-    return ((norms - 1) ** 2).mean()
+    excess = g.reshape(n, -1).norm(2, dim=1) - 1
+    if one_sided:
+        excess = excess.clamp(min=0)
+    return (excess ** 2).mean()
 
 
 # ============================================================================ training step
