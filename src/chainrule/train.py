@@ -196,6 +196,16 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _save_png_atomic(fig, path: Path) -> Path:
+    """Lay out ``fig`` and write it to ``path`` as a PNG through a temporary file (a reader never
+    sees half a picture); return ``path``."""
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fig.savefig(tmp, format="png")
+    os.replace(tmp, path)
+    return path
+
+
 def plot_curves(rows: list[dict], path: Path) -> Path | None:
     """Loss and accuracy (train and test) against epoch, as a PNG written atomically; ``None``
     (and nothing written) when matplotlib is not installed."""
@@ -215,11 +225,7 @@ def plot_curves(rows: list[dict], path: Path) -> Path | None:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png_atomic(fig, path)
 
 
 class RunFolder:
@@ -267,6 +273,21 @@ def _progress_bar(total: int, desc: str):
     except ImportError:
         return None
     return tqdm(total=total, desc=desc, leave=False, dynamic_ncols=True)
+
+
+def _run_summary(run, keys: tuple[str, ...] | None = None) -> dict:
+    """A trainer's summary: ``run``'s model, dataset, epochs done, the last epoch's metrics
+    (``keys``; all but epoch, lr and seconds when None), the training seconds summed over all
+    epochs (resumed ones included) and the run folder. ``run`` has ``config``, ``epoch``,
+    ``metrics`` (one dict per epoch) and ``files`` (a ``RunFolder``)."""
+    if not run.metrics:
+        raise ConfigError(f"no epoch has been trained in {run.files.root}")
+    last = run.metrics[-1]
+    numbers = ({k: last[k] for k in keys} if keys is not None
+               else {k: v for k, v in last.items() if k not in ("epoch", "lr", "seconds")})
+    return {"model": run.config.model, "dataset": run.config.dataset, "epochs": run.epoch,
+            **numbers, "seconds": math.fsum(r["seconds"] for r in run.metrics),
+            "out": str(run.files.root)}
 
 
 class Trainer:
@@ -418,12 +439,4 @@ class Trainer:
     def summary(self) -> dict:
         """The last epoch's metrics with the run's totals: epochs done, training seconds summed
         over all epochs (resumed ones included), the model, dataset and run folder."""
-        if not self.metrics:
-            raise ConfigError(f"no epoch has been trained in {self.files.root}")
-        last = self.metrics[-1]
-        return {"model": self.config.model, "dataset": self.config.dataset,
-                "epochs": self.epoch,
-                **{k: last[k] for k in ("train_loss", "train_accuracy", "test_loss",
-                                        "test_accuracy")},
-                "seconds": math.fsum(r["seconds"] for r in self.metrics),
-                "out": str(self.files.root)}
+        return _run_summary(self, ("train_loss", "train_accuracy", "test_loss", "test_accuracy"))

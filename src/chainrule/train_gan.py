@@ -43,15 +43,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
-import os
 import sys
 import time
 from pathlib import Path
 
 from .backend import np
-from .train import (DATASETS, ConfigError, RunFolder, TrainConfig, _progress_bar,
-                    _write_atomic, check_resumable, load_split)
+from .train import (DATASETS, ConfigError, RunFolder, TrainConfig, _progress_bar, _run_summary,
+                    _save_png_atomic, _write_atomic, check_resumable, load_split)
 
 __all__ = ["GANTrainConfig", "GANRun", "TOY_DATASETS", "is_gan", "build_gan"]
 
@@ -170,11 +168,7 @@ def plot_toy_samples(samples, data, modes, path: Path, title: str) -> Path | Non
     ax.set_aspect("equal")
     ax.set_title(title, fontsize=9)
     ax.legend(loc="upper right", fontsize=7, markerscale=3)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png_atomic(fig, path)
 
 
 def plot_gan_curves(rows: list[dict], path: Path) -> Path | None:
@@ -204,11 +198,7 @@ def plot_gan_curves(rows: list[dict], path: Path) -> Path | None:
         ax.set_title(title, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png_atomic(fig, path)
 
 
 class GANRun:
@@ -388,11 +378,4 @@ class GANRun:
 
     def summary(self) -> dict:
         """The last epoch's metrics with the run's totals."""
-        if not self.metrics:
-            raise ConfigError(f"no epoch has been trained in {self.files.root}")
-        last = self.metrics[-1]
-        return {"model": self.config.model, "dataset": self.config.dataset,
-                "epochs": self.epoch,
-                **{k: v for k, v in last.items() if k not in ("epoch", "lr", "seconds")},
-                "seconds": math.fsum(r["seconds"] for r in self.metrics),
-                "out": str(self.files.root)}
+        return _run_summary(self)

@@ -31,14 +31,13 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
 
 from .backend import np
 from .train import (EVAL_BATCH_SIZE, ConfigError, Trainer, TrainConfig, _progress_bar,
-                    _write_atomic, load_split)
+                    _run_summary, _save_png_atomic, _write_atomic, load_split)
 
 __all__ = ["GenerativeTrainConfig", "GenerativeTrainer", "VAE_FAMILY", "is_generative",
            "iwae_bounds", "evaluate_run"]
@@ -117,11 +116,7 @@ def _save_grid(rows: list, path: Path, titles: list[str]) -> Path | None:
             ax.set_yticks([])
             if j == 0 and titles[i]:
                 ax.set_ylabel(titles[i], fontsize=8)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png_atomic(fig, path)
 
 
 def plot_generative_curves(rows: list[dict], path: Path) -> Path | None:
@@ -151,11 +146,7 @@ def plot_generative_curves(rows: list[dict], path: Path) -> Path | None:
         ax.set_ylabel("nats per image")
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fig.savefig(tmp, format="png")
-    os.replace(tmp, path)
-    return path
+    return _save_png_atomic(fig, path)
 
 
 def iwae_bounds(model, images, ks=IWAE_KS, generator=None) -> dict[int, float]:
@@ -359,11 +350,4 @@ class GenerativeTrainer(Trainer):
 
     def summary(self) -> dict:
         """The last epoch's metrics (losses, bounds) with the run's totals."""
-        if not self.metrics:
-            raise ConfigError(f"no epoch has been trained in {self.files.root}")
-        last = self.metrics[-1]
-        return {"model": self.config.model, "dataset": self.config.dataset,
-                "epochs": self.epoch,
-                **{k: v for k, v in last.items() if k not in ("epoch", "lr", "seconds")},
-                "seconds": math.fsum(r["seconds"] for r in self.metrics),
-                "out": str(self.files.root)}
+        return _run_summary(self)

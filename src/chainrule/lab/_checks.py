@@ -1,13 +1,16 @@
-"""``Check``: one measured comparison of an experiment, which passes or fails."""
+"""``Check``: one measured comparison of an experiment, which passes or fails; and the small
+pieces every experiment's ``run`` and plots share (output folder, ``NAME.json``, pyplot, PNG)."""
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Check", "at_least", "at_most", "experiment_main"]
+__all__ = ["Check", "at_least", "at_most", "experiment_main", "output_dir", "pyplot",
+           "save_figure", "write_numbers"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,3 +64,40 @@ def experiment_main(run, name: str, doc: str, argv=None, **run_kwargs) -> int:
     for c in found:
         print(c)
     return 0 if all(c.passed for c in found) else 1
+
+
+def output_dir(out: Path | str) -> Path:
+    """``out`` as a ``Path``, created (with its parents) if missing."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_numbers(path: Path, quick: bool, budget: Any, numbers: dict, found: list[Check],
+                  indent: int | None = 1) -> Path:
+    """Write an experiment's ``NAME.json``: ``{"quick", "budget", **numbers, "checks"}``, the
+    checks as ``Check.to_dict``."""
+    path.write_text(json.dumps({"quick": quick, "budget": budget, **numbers,
+                                "checks": [c.to_dict() for c in found]}, indent=indent))
+    return path
+
+
+def pyplot():
+    """``matplotlib.pyplot`` on the non-interactive Agg backend, or None without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    return plt
+
+
+def save_figure(fig, path: Path, dpi: int) -> Path:
+    """Lay out ``fig``, save it to ``path`` at ``dpi``, close it; return ``path``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=dpi)
+    plt.close(fig)
+    return path

@@ -23,12 +23,12 @@ held-out set of 1,000 sequences is recorded along the way (the learning curves,
 """
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "adding-problem"
 CELLS = ("rnn", "lstm", "gru")
@@ -148,11 +148,8 @@ def checks(results: list[dict], quick: bool) -> list[Check]:
 
 def plot(results: list[dict], path: Path) -> Path | None:
     """Held-out MSE against training step, one panel per length (log scale)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     lengths = sorted({r["length"] for r in results})
     fig, axes = plt.subplots(1, len(lengths), figsize=(5 * len(lengths), 3.6), squeeze=False)
@@ -168,25 +165,19 @@ def plot(results: list[dict], path: Path) -> Path | None:
         ax.set_xlabel("training step")
         ax.set_ylabel("held-out MSE")
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/adding-problem",
         progress: bool = False) -> list[Check]:
     """Train RNN, LSTM and GRU at each length of the budget; write the JSON and the plot."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     results = [train(cell, length, budget["steps"][length], budget["batch"], budget["hidden"],
                      budget["lr"], budget["eval_every"], progress=progress)
                for length in budget["lengths"] for cell in CELLS]
     found = checks(results, quick)
-    (out / "adding_problem.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, "results": results,
-         "checks": [c.to_dict() for c in found]}, indent=1))
+    write_numbers(out / "adding_problem.json", quick, budget, {"results": results}, found)
     plot(results, out / "adding_problem.png")
     return found
 

@@ -67,13 +67,13 @@ busy 2-core machine; under the 8 minutes allowed), quick about 8 s of CPU. Files
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from ..backend import np
 from ..models.autoencoders import VAE, BetaVAE, LinearAutoencoder, binarize
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "autoencoders"
 SEED = 0
@@ -469,18 +469,8 @@ def checks(r: dict) -> list[Check]:
 
 
 # ============================================================================ plots
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
-
-
 def plot_linear(lin: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -496,14 +486,11 @@ def plot_linear(lin: dict, path: Path) -> Path | None:
     axes[1].set_xlabel("Adam step (full batch)")
     axes[1].set_ylabel("MSE / Eckart-Young minimum - 1")
     axes[1].set_title("reconstruction error above the rank-p optimum")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_iwae(iw: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     rows = iw["rows"]
@@ -536,14 +523,11 @@ def plot_iwae(iw: dict, path: Path) -> Path | None:
     axes[1].set_ylabel("gap (nats)")
     axes[1].set_title("the bound closes like 1/k")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_beta(bv: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     rows = bv["rows"]
@@ -583,14 +567,11 @@ def plot_beta(bv: dict, path: Path) -> Path | None:
     fig.suptitle(f"beta-VAE on the binarised MNIST sample ({bv['train']} train / {bv['test']} "
                  f"test, MLP 784-{bv['hidden']}-{bv['latent']}, {bv['steps']} steps); bottom: "
                  "test digits and their reconstructions (posterior mean)", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_gumbel(gs: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     rows = gs["rows"]
@@ -620,10 +601,7 @@ def plot_gumbel(gs: dict, path: Path) -> Path | None:
     ax.set_ylim(0, 1.05)
     ax.set_title(f"{gs['samples']} samples per tau, pi = {tuple(gs['probs'])}", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 # ============================================================================ run
@@ -639,14 +617,11 @@ def _numbers(r: dict) -> dict:
 
 def run(quick: bool = False, out: Path | str = "runs/lab/autoencoders") -> list[Check]:
     """Measure the four claims; write ``autoencoders.json`` and the four PNGs into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget)
     found = checks(r)
-    (out / "autoencoders.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **_numbers(r),
-         "checks": [c.to_dict() for c in found]}, indent=1))
+    write_numbers(out / "autoencoders.json", quick, budget, _numbers(r), found)
     plot_linear(r["linear"], out / "autoencoders_linear.png")
     plot_iwae(r["iwae"], out / "autoencoders_iwae.png")
     plot_beta(r["beta"], out / "autoencoders_beta.png")

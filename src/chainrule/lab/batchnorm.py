@@ -53,13 +53,13 @@ the running mean's convergence; ``batchnorm.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "batchnorm"
 NORMS = ("batch", "layer", "group", "instance")
@@ -315,11 +315,8 @@ def checks(r: dict, quick: bool = False) -> list[Check]:
 
 def plot(r: dict, path: Path) -> Path | None:
     """Test accuracy against batch size per norm; the running mean's convergence."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [3, 2]})
     ax = axes[0]
@@ -345,22 +342,16 @@ def plot(r: dict, path: Path) -> Path | None:
     ax.set_ylabel("running_mean (dotted: data mean)")
     ax.set_title("BatchNorm2d running mean, momentum 0.1", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/batchnorm", log=None) -> list[Check]:
     """Measure both claims; write ``batchnorm.json`` and ``batchnorm.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(**budget, log=log)
     found = checks(r, quick)
-    (out / "batchnorm.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "batchnorm.json", quick, budget, r, found)
     plot(r, out / "batchnorm.png")
     return found
 

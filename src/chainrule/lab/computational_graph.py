@@ -44,13 +44,13 @@ gradients on the contours of f, the errors per point, and the finite-difference 
 """
 from __future__ import annotations
 
-import json
 import shutil
 import warnings
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "computational-graph"
 ROSENBROCK_POINT = (-1.5, 2.0)
@@ -317,11 +317,8 @@ def checks(r: dict) -> list[Check]:
 # ====================================================================== plot, run
 def plot(r: dict, path: Path) -> Path | None:
     """Contours of f with the gradients, errors per point, finite-difference error against h."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     ax = axes[0]
@@ -367,23 +364,17 @@ def plot(r: dict, path: Path) -> Path | None:
     ax.set_ylabel("relative error of the gradient")
     ax.set_title(f"gradient at {tuple(ROSENBROCK_POINT)}: truncation vs round-off")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/computational-graph") -> list[Check]:
     """Measure; write ``computational_graph.json``, ``computational_graph.png`` and the graph
     (``rosenbrock.dot``, plus ``.svg``/``.png`` with Graphviz) into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget, out)
     found = checks(r)
-    (out / "computational_graph.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "computational_graph.json", quick, budget, r, found)
     plot(r, out / "computational_graph.png")
     return found
 

@@ -44,11 +44,11 @@ pooling windows. ``convolution.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "convolution"
 # the variants differ only in how many random trials the algebra and the gradients get
@@ -288,16 +288,6 @@ def checks(r: dict) -> list[Check]:
 
 
 # ---------------------------------------------------------------------------- plots
-def _plt():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
-
-
 def _grid(ax, values, title: str, cmap="coolwarm", fmt="{:.0f}", box=None) -> None:
     values = np.asarray(values, dtype=np.float64)
     lim = max(1e-12, float(np.max(np.abs(values))))
@@ -320,7 +310,7 @@ def _grid(ax, values, title: str, cmap="coolwarm", fmt="{:.0f}", box=None) -> No
 def plot_worked(r: dict, path: Path) -> Path | None:
     """Input, kernel, stride-1 output and stride-2 padding-1 output, with their numbers; the
     window of output [0, 0] is outlined in the inputs."""
-    plt = _plt()
+    plt = pyplot()
     if plt is None:
         return None
     w = r["worked"]
@@ -333,16 +323,13 @@ def plot_worked(r: dict, path: Path) -> Path | None:
     _grid(axes[3], w["stride2_pad1"]["conv2d"], "stride 2, padding 1: 4x4")
     fig.suptitle("y[i, j] = sum_{u,v} x_pad[s i + u, s j + v] w[u, v]  (cross-correlation)",
                  fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def plot_pooling(r: dict, path: Path) -> Path | None:
     """The random input with its 2x2 windows, the max-pool input gradient (only at argmaxes),
     the avg-pool one (g / 4 everywhere) and the overlapping 3x3/1 max-pool's win counts."""
-    plt = _plt()
+    plt = pyplot()
     if plt is None:
         return None
     p = r["pooling"]
@@ -355,23 +342,17 @@ def plot_pooling(r: dict, path: Path) -> Path | None:
           cmap="Reds", fmt="{:.2f}", box=windows)
     _grid(axes[3], p["overlap_grad"], "max-pool 3x3/1, upstream ones:\nwindows won per element",
           cmap="Reds", fmt="{:.0f}")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/convolution") -> list[Check]:
     """Measure the four parts; write ``convolution.json``, ``convolution_worked.png`` and
     ``convolution_pooling.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget["trials"])
     found = checks(r)
-    (out / "convolution.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "convolution.json", quick, budget, r, found)
     plot_worked(r, out / "convolution_worked.png")
     plot_pooling(r, out / "convolution_pooling.png")
     return found

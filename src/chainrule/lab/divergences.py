@@ -40,14 +40,14 @@ Plots: ``divergences_kl_asymmetry.png`` (p, q and the two KL integrands), ``dive
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from ..analysis.divergences import (js_discrete, kl_discrete, transport_plan, wasserstein1_1d,
                                     wasserstein1_from_cdfs)
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "divergences"
 FULL = {"bins": 2000, "mc_samples": 400_000, "fit_steps": 300, "bernoulli_grid": 60,
@@ -330,18 +330,8 @@ def checks(r: dict) -> list[Check]:
 
 
 # ------------------------------------------------------------------------------ plots
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
-
-
 def plot_asymmetry(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     a, t = r["asymmetry"], r["triangle"]
@@ -368,14 +358,11 @@ def plot_asymmetry(r: dict, path: Path) -> Path | None:
     axes[2].set_title(f"triangle inequality fails: Bernoulli p={e['p']}, q={e['q']}, "
                       f"r={e['r']}", fontsize=9)
     axes[2].tick_params(axis="x", labelsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_fit(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     f = r["fit"]
@@ -405,14 +392,11 @@ def plot_fit(r: dict, path: Path) -> Path | None:
     axes[1].set_xlabel("x")
     axes[1].set_title("forward KL covers the mass, reverse KL picks a mode")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_transport(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     tp = r["w1"]["transport"]
@@ -442,22 +426,16 @@ def plot_transport(r: dict, path: Path) -> Path | None:
     axes[1].set_xlabel("x")
     axes[1].set_title("W1 = integral |F - G| dx")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/divergences") -> list[Check]:
     """Measure the six claims; write ``divergences.json`` and three PNGs into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(**budget)
     found = checks(r)
-    (out / "divergences.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "divergences.json", quick, budget, r, found)
     plot_asymmetry(r, out / "divergences_kl_asymmetry.png")
     plot_fit(r, out / "divergences_kl_fit.png")
     plot_transport(r, out / "divergences_transport.png")

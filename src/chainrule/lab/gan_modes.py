@@ -37,13 +37,13 @@ the final samples of each variant over the data, and HQ fraction / modes against
 """
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "gan-modes"
 VARIANTS = ("gan", "nsgan", "wgan", "wgan-gp")
@@ -129,11 +129,8 @@ def checks(r: dict) -> list[Check]:
 
 def plot(r: dict, path: Path) -> Path | None:
     """Top: each variant's final samples over the modes; bottom: HQ and modes vs step."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     from ..data.toy import ring8
     modes = ring8().modes
@@ -161,24 +158,17 @@ def plot(r: dict, path: Path) -> Path | None:
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/gan-modes") -> list[Check]:
     """Train the four variants; write ``gan_modes.json`` and ``gan_modes.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     r = measure(QUICK if quick else FULL)
     found = checks(r)
-    numbers = {"quick": quick, "budget": r["budget"],
-               "variants": {v: {k: x[k] for k in ("final_modes", "final_hq", "finite",
-                                                   "seconds", "curve")}
-                            for v, x in r["variants"].items()},
-               "checks": [c.to_dict() for c in found]}
-    (out / "gan_modes.json").write_text(json.dumps(numbers, indent=1))
+    variants = {v: {k: x[k] for k in ("final_modes", "final_hq", "finite", "seconds", "curve")}
+                for v, x in r["variants"].items()}
+    write_numbers(out / "gan_modes.json", quick, r["budget"], {"variants": variants}, found)
     plot(r, out / "gan_modes.png")
     return found
 

@@ -56,13 +56,13 @@ estimates against W1, the critics). ``gan_theory.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from ..analysis.divergences import js_discrete, wasserstein1_1d
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "gan-theory"
 FULL = {"d_steps": 6000, "d_hidden": 64, "d_lr": 3e-3, "batch": 512,
@@ -347,18 +347,8 @@ def checks(r: dict) -> list[Check]:
 
 
 # ------------------------------------------------------------------------------ plots
-def _pyplot():
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    return plt
-
-
 def plot_discriminator(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     d = r["discriminator"]
@@ -382,14 +372,11 @@ def plot_discriminator(r: dict, path: Path) -> Path | None:
     axes[1].set_xlabel("x")
     axes[1].set_title(f"|D - D*|: max {d['max_error']:.3f} in the region, "
                       f"weighted mean {d['mean_error']:.4f}", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_gradients(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     s, j = r["saturation"], r["disjoint"]
@@ -420,14 +407,11 @@ def plot_gradients(r: dict, path: Path) -> Path | None:
     ax.set_xlabel("theta")
     ax.set_title("dJS/dtheta (autograd): zero without noise")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_wgan(r: dict, path: Path) -> Path | None:
-    plt = _pyplot()
+    plt = pyplot()
     if plt is None:
         return None
     w = r["wgan"]
@@ -450,21 +434,16 @@ def plot_wgan(r: dict, path: Path) -> Path | None:
     axes[1].set_xlabel("x")
     axes[1].set_title("trained critics f(x) - f(0) (slope ~ -1 where the data is)")
     axes[1].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/gan-theory") -> list[Check]:
     """Measure the five claims; write ``gan_theory.json`` and three PNGs into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(**budget)
     found = checks(r)
-    (out / "gan_theory.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]}))
+    write_numbers(out / "gan_theory.json", quick, budget, r, found, indent=None)
     plot_discriminator(r, out / "gan_theory_discriminator.png")
     plot_gradients(r, out / "gan_theory_gradients.png")
     plot_wgan(r, out / "gan_theory_wgan.png")

@@ -50,11 +50,11 @@ keeps at least 10x more than the default LSTM.
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "lstm-gru"
 GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -174,11 +174,8 @@ def checks(counts: list[dict], grads: list[dict]) -> list[Check]:
 
 def plot(grads: list[dict], path: Path) -> Path | None:
     """log10 ||dL/dx_t|| against T - t for every net."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     labels = {"rnn": "RNN (tanh)", "lstm": "LSTM", "gru": "GRU",
               "lstm_forget1": "LSTM, forget bias 1"}
@@ -192,24 +189,19 @@ def plot(grads: list[dict], path: Path) -> Path | None:
     ax.set_ylabel("log10 ||dL/dx_t||")
     ax.set_title(f"gradient through time, untrained nets, H = 64, T = {grads[0]['length']}")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/lstm-gru") -> list[Check]:
     """Count parameters, measure the gradients through time; write the JSON and the plot."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     counts = count_parameters()
     grads = [gradient_through_time(name, budget["length"], budget["batch"], budget["input"],
                                    budget["hidden"], budget["seed"]) for name in NETS]
     found = checks(counts, grads)
-    (out / "lstm_gru.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, "counts": counts, "gradients": grads,
-         "checks": [c.to_dict() for c in found]}, indent=1))
+    write_numbers(out / "lstm_gru.json", quick, budget,
+                  {"counts": counts, "gradients": grads}, found)
     plot(grads, out / "lstm_gru.png")
     return found
 

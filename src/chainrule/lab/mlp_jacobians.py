@@ -48,11 +48,11 @@ values of dL/dW1 and the errors; ``mlp_jacobians.json`` holds the numbers and th
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_most, experiment_main
+from ._checks import (Check, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "mlp-jacobians"
 FULL = {"sizes": [784, 256, 256, 10], "seed": 0, "example": 0}
@@ -317,11 +317,8 @@ def checks(r: dict) -> list[Check]:
 # ====================================================================== plot, run
 def plot(r: dict, path: Path) -> Path | None:
     """x, dL/dx, dL/dW1, a corner of dh1/da1, singular values of dL/dW1, the errors."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     im = {k: np.asarray(v) for k, v in r["images"].items()}
     fig, axes = plt.subplots(2, 3, figsize=(15, 9))
@@ -365,23 +362,17 @@ def plot(r: dict, path: Path) -> Path | None:
     axes[1, 2].set_title(f"relative errors (0 drawn at {floor:g})")
     axes[1, 2].legend(fontsize=8)
     fig.suptitle(f"MLP {'-'.join(map(str, r['sizes']))}, tanh, softmax + cross-entropy, float64")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/mlp-jacobians") -> list[Check]:
     """Measure; write ``mlp_jacobians.json`` and ``mlp_jacobians.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget)
     found = checks(r)
     numbers = {k: v for k, v in r.items() if k != "images"}
-    (out / "mlp_jacobians.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **numbers, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "mlp_jacobians.json", quick, budget, numbers, found)
     plot(r, out / "mlp_jacobians.png")
     return found
 

@@ -52,11 +52,11 @@ the analytic box on it; ``receptive_field.json`` holds the numbers and the shape
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "receptive-field-and-shapes"
 # full: the 224 x 224 stacks at their real widths; quick: 4 channels (shapes do not depend on it)
@@ -311,13 +311,10 @@ def checks(r: dict) -> list[Check]:
 def plot(r: dict, path: Path) -> Path | None:
     """Each stack's log10 |d out[centre] / d input| with its analytic box; the max-pool
     supports of one input and of the union for the first stack."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Rectangle
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
+    from matplotlib.patches import Rectangle
     fields = r["fields"]
     first = fields[next(iter(STACKS))]
     panels = len(fields) + 1
@@ -353,10 +350,7 @@ def plot(r: dict, path: Path) -> Path | None:
         ax.axis("off")
     fig.suptitle("support of d out[centre] / d input (log10 |grad|; max-pool as avg-pool) "
                  "and the analytic receptive field (red)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def _jsonable(r: dict) -> dict:
@@ -372,14 +366,11 @@ def _jsonable(r: dict) -> dict:
 def run(quick: bool = False, out: Path | str = "runs/lab/receptive-field-and-shapes"
         ) -> list[Check]:
     """Measure both parts; write ``receptive_field.json`` and ``receptive_field.png``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget["width"], budget["max_pool_inputs"])
     found = checks(r)
-    (out / "receptive_field.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **_jsonable(r),
-         "checks": [c.to_dict() for c in found]}, indent=1))
+    write_numbers(out / "receptive_field.json", quick, budget, _jsonable(r), found)
     plot(r, out / "receptive_field.png")
     return found
 

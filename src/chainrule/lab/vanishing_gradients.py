@@ -62,12 +62,12 @@ norms (log scale); ``vanishing_gradients.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "vanishing-gradients"
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -262,11 +262,8 @@ def checks(r: dict) -> list[Check]:
 # ====================================================================== plot, run
 def plot(r: dict, path: Path) -> Path | None:
     """The scalar chain against n with its bounds; ||dL/dh_{l-1}|| and ||dL/dW_l|| against l."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, 3, figsize=(18, 5.2))
     c = r["chain"]
@@ -303,22 +300,16 @@ def plot(r: dict, path: Path) -> Path | None:
                      + (f"; median, range over {seeds} seeds" if seeds > 1 else ""),
                      fontsize=10)
         ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/vanishing-gradients") -> list[Check]:
     """Measure; write ``vanishing_gradients.json`` and ``vanishing_gradients.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget)
     found = checks(r)
-    (out / "vanishing_gradients.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **r, "checks": [c.to_dict() for c in found]},
-        indent=1))
+    write_numbers(out / "vanishing_gradients.json", quick, budget, r, found)
     plot(r, out / "vanishing_gradients.png")
     return found
 

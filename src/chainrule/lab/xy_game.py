@@ -34,12 +34,12 @@ trajectories in the (x, y) plane, ``xy_game.json`` holds the numbers.
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from ..backend import np
-from ._checks import Check, at_least, at_most, experiment_main
+from ._checks import (Check, at_least, at_most, experiment_main, output_dir, pyplot, save_figure,
+                      write_numbers)
 
 NAME = "xy-game"
 METHODS = ("simultaneous", "alternating", "extragradient")
@@ -146,11 +146,8 @@ def checks(r: dict) -> list[Check]:
 
 def plot(r: dict, path: Path) -> Path | None:
     """The three trajectories in the (x, y) plane, and their norms against the step."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+    plt = pyplot()
+    if plt is None:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 5))
     colors = {"simultaneous": "tab:red", "alternating": "tab:blue", "extragradient": "tab:green"}
@@ -185,23 +182,17 @@ def plot(r: dict, path: Path) -> Path | None:
     axes[1].legend(fontsize=8)
     axes[0].set_xlabel("x (minimiser)")
     axes[0].set_ylabel("y (maximiser)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def run(quick: bool = False, out: Path | str = "runs/lab/xy-game") -> list[Check]:
     """Run the three methods; write ``xy_game.json`` and ``xy_game.png`` into ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = output_dir(out)
     budget = QUICK if quick else FULL
     r = measure(budget["eta"], budget["steps"])
     found = checks(r)
     numbers = {k: v for k, v in r.items() if k != "paths"}
-    (out / "xy_game.json").write_text(json.dumps(
-        {"quick": quick, "budget": budget, **numbers,
-         "checks": [c.to_dict() for c in found]}, indent=1))
+    write_numbers(out / "xy_game.json", quick, budget, numbers, found)
     plot(r, out / "xy_game.png")
     return found
 
