@@ -8,8 +8,10 @@ plane. A sample is *high quality* (HQ) if it lies within 3 std of a mode, and a 
 
 * The original GAN's generator minimises E log(1 - D(G(z))) (minimax) or -E log D(G(z))
   (non-saturating). Its discriminator only says where the data are *relative to the current
-  fakes*; G chases D's decision boundary, and a G that sits on a few modes is a stable point
-  of that chase (mode collapse): typically fewer than 8 modes with very sharp samples.
+  fakes*; G chases D's decision boundary, and a G that sits on some of the modes can be a
+  stable point of that chase (mode collapse: sharp samples, modes missing). Whether it happens
+  depends on the seed and the budget (in the full run below, NS-GAN ends on 6 of 8 modes and
+  the minimax GAN on all 8).
 * WGAN's critic f estimates W1(p_data, p_G) = sup_{||f||_L <= 1} E_data f - E_G f, whose
   gradient points every fake towards the data wherever it is, so no mode is left out; weight
   clipping (to 0.01) enforces the Lipschitz bound crudely and learns slowly (RMSprop 5e-5).
