@@ -13,6 +13,8 @@ Subcommands:
 * ``train MODEL --dataset NAME [options]``: train a classifier (``chainrule.train``), an
   autoencoder / VAE (``chainrule.train_generative``) or a GAN (``chainrule.train_gan``), with a
   progress bar, writing metrics, curves, config and a resumable checkpoint to ``--out``.
+  ``train dqn|dqn-cnn|q-learning --env NAME [--steps N]``: reinforcement learning
+  (``chainrule.train_rl``; gymnasium and MinAtar environments).
 * ``evaluate RUN [--k 1 5 50 5000] [--images N]``: the IWAE bounds of a trained VAE run.
 * ``summary MODEL [--input-size C,H,W]``: the layer table of ``chainrule.analysis.summary``.
 * ``lab list`` / ``lab run NAME|all [--quick] [--out DIR] [--json]``: the experiments of
@@ -130,6 +132,9 @@ def _input_size(text: str) -> tuple[int, ...]:
 
 def train(args: argparse.Namespace) -> dict:
     """Run ``chainrule train`` from parsed arguments; returns the summary of the run."""
+    from chainrule.train_rl import RL_MODELS, run_from_args
+    if args.model in RL_MODELS:
+        return run_from_args(args)
     from chainrule.train import TrainConfig, Trainer
     from chainrule.train_gan import GANRun, GANTrainConfig, is_gan
     from chainrule.train_generative import (GenerativeTrainConfig, GenerativeTrainer,
@@ -260,10 +265,12 @@ def _parser() -> argparse.ArgumentParser:
     from chainrule.models.gan import GAN_VARIANTS
     from chainrule.train import DATASETS, OPTIMIZERS, SCHEDULERS
     from chainrule.train_gan import TOY_DATASETS
+    from chainrule.train_rl import RL_MODELS, add_rl_arguments
     models = sorted(MODELS)
     p = sub.add_parser("train", help="train a classifier, an autoencoder or a VAE on an "
                                      "MNIST-style dataset")
-    p.add_argument("model", choices=sorted({**MODELS, **GENERATIVE_MODELS, **GAN_VARIANTS}),
+    p.add_argument("model", choices=sorted({**MODELS, **GENERATIVE_MODELS, **GAN_VARIANTS,
+                                            **dict.fromkeys(RL_MODELS)}),
                    help="model to train (classifiers: chainrule.train; autoencoders and the "
                         "VAE family: chainrule.train_generative; GANs: chainrule.train_gan)")
     p.add_argument("--dataset", choices=DATASETS + TOY_DATASETS, default="mnist-sample",
@@ -298,6 +305,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="folder with the IDX files (mnist, fashion-mnist)")
     p.add_argument("--max-steps", type=int, default=None, metavar="N",
                    help="at most N batches per epoch (smoke runs)")
+    add_rl_arguments(p, _model_arg)
 
     p = sub.add_parser("evaluate", help="IWAE bounds (k = 5000: log p(x)) of a trained VAE "
                                         "run")

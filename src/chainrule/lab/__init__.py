@@ -26,16 +26,18 @@ EXPERIMENTS: dict[str, str] = {
     "adding-problem": "chainrule.lab.adding_problem",
     "xy-game": "chainrule.lab.xy_game",
     "lstm-gru": "chainrule.lab.lstm_gru",
-    "computational-graph": "chainrule.lab.computational_graph",
-    "mlp-jacobians": "chainrule.lab.mlp_jacobians",
-    "vanishing-gradients": "chainrule.lab.vanishing_gradients",
     "divergences": "chainrule.lab.divergences",
     "gan-theory": "chainrule.lab.gan_theory",
     "gan-modes": "chainrule.lab.gan_modes",
+    "computational-graph": "chainrule.lab.computational_graph",
+    "mlp-jacobians": "chainrule.lab.mlp_jacobians",
+    "vanishing-gradients": "chainrule.lab.vanishing_gradients",
+    "autoencoders": "chainrule.lab.autoencoders",
     "receptive-field-and-shapes": "chainrule.lab.receptive_field",
     "convolution": "chainrule.lab.convolution",
     "batchnorm": "chainrule.lab.batchnorm",
-    "autoencoders": "chainrule.lab.autoencoders",
+    "q-learning": "chainrule.lab.q_learning",
+    "rl-ablations": "chainrule.lab.rl_ablations",
 }
 
 
