@@ -46,6 +46,11 @@ class Size(tuple):
         return n
 
 
+def _is_index(x) -> bool:
+    """An int (Python or NumPy), not a bool."""
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
@@ -53,15 +58,29 @@ class Tensor:
                  "__weakref__")
     __array_priority__ = 1000          # ndarray op Tensor -> Tensor's reflected operator
 
-    def __init__(self, data=None, *, dtype=None, device=None, requires_grad: bool = False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False):
+        """``Tensor(data)`` copies ``data`` (a sequence, array or Tensor) into the default float
+        dtype (or ``dtype``); ``Tensor(*sizes)`` / ``Tensor(Size)`` is torch's legacy size
+        constructor: a tensor of that shape whose values are unspecified (here: zeros, so that
+        runs stay reproducible); ``Tensor()`` is empty, shape (0,)."""
         from .creation import _to_array
-        if data is None:
-            data = []
-        if not isinstance(data, Tensor) and np.isscalar(data) and not isinstance(data, str):
-            raise TypeError("Tensor(x) with a number is torch's legacy size constructor; "
-                            "use chainrule.tensor(x) or chainrule.empty(n)")
         backend.check_device(device, "Tensor")
-        self._data = _to_array(data, dtype if dtype is not None else backend.get_default_dtype())
+        dt = dtype if dtype is not None else backend.get_default_dtype()
+        sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
+        if sizes and all(_is_index(s) for s in sizes):
+            if any(s < 0 for s in sizes):
+                raise RuntimeError(f"Tensor: negative dimension in size {tuple(sizes)}")
+            self._data = np.zeros(tuple(int(s) for s in sizes), backend.to_np_dtype(dt))
+        elif len(args) > 1:
+            raise TypeError(f"Tensor(*sizes): every size must be an int, got "
+                            f"({', '.join(type(a).__name__ for a in args)})")
+        else:
+            data = args[0] if args else []
+            if not isinstance(data, Tensor) and np.isscalar(data):
+                raise TypeError(f"Tensor(): data must be a sequence (got "
+                                f"{type(data).__name__}); for a 0-d tensor use "
+                                f"chainrule.tensor(x)")
+            self._data = _to_array(data, dt)
         self.grad = None
         self.requires_grad = False
         self.grad_fn = None

@@ -172,7 +172,7 @@ def test_creation_errors():
     raises(TypeError, "tensor", lambda: cr.tensor("abc"), "str")
     raises(TypeError, "tensor", lambda: cr.tensor([1, "a"]), "str")
     raises(TypeError, "tensor", lambda: cr.tensor([1 + 2j]), "complex")
-    raises(TypeError, "Tensor", lambda: cr.Tensor(3), "chainrule.tensor")
+    raises(TypeError, "Tensor", lambda: cr.Tensor(3.0), "chainrule.tensor")
 
 
 def test_ragged_nested_list_matches_torch(torch):

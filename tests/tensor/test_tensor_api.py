@@ -553,5 +553,25 @@ def test_tensor_class_constructor(torch):
         assert_same(ours, theirs)                 # always the default float dtype
     assert cr.Tensor([1.0], requires_grad=True).requires_grad
     assert isinstance(cr.tensor([1]), cr.Tensor)
-    with pytest.raises(TypeError, match="chainrule.tensor"):
-        cr.Tensor(3)
+    with pytest.raises(TypeError, match=r"data must be a sequence \(got float\)"):
+        cr.Tensor(2.5)
+
+
+def test_tensor_class_legacy_size_constructor(torch):
+    """torch.Tensor(2, 3) / Tensor(Size) / Tensor(n): a tensor of that shape (torch leaves the
+    values uninitialised; chainrule fills zeros)."""
+    for args in ((2, 3), (cr.Size([4, 1]),), (3,), (np.int64(2), 5), (0,)):
+        targs = tuple(torch.Size(a) if isinstance(a, cr.Size) else a for a in args)
+        ours, theirs = cr.Tensor(*args), torch.Tensor(*targs)
+        assert tuple(ours.shape) == tuple(theirs.shape)
+        assert ours.dtype == cr.float32 and not ours.any()
+    assert cr.Tensor(2, 3, dtype=cr.float64).dtype == cr.float64
+    w = cr.nn.Parameter(cr.Tensor(4, 3))             # the old tutorials' idiom
+    cr.nn.init.kaiming_uniform_(w)
+    assert w.shape == (4, 3) and w.requires_grad and w.abs().sum().item() > 0
+    with pytest.raises(TypeError, match=r"every size must be an int, got \(int, str\)"):
+        cr.Tensor(2, "a")
+    with pytest.raises(TypeError, match="every size must be an int"):
+        cr.Tensor([1], 2)
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        cr.Tensor(2, -1)
