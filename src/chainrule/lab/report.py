@@ -389,6 +389,7 @@ table.checks td{overflow-wrap:anywhere}
 table.checks thead th{background:#eaeef2}
 table.numbers th{font-weight:normal;font-family:ui-monospace,monospace;background:#f6f8fa}
 td.num{font-family:ui-monospace,monospace}
+table.numbers,table.records{display:block;max-width:100%;overflow-x:auto}
 table.records{margin:0;font-size:12.5px}
 table.records th{background:#f6f8fa;font-family:inherit}
 table.records td,table.records th{padding:1px 6px}
@@ -399,7 +400,7 @@ pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px 12
 code{font-family:ui-monospace,"Liberation Mono",monospace;font-size:90%;background:#eff1f3;
  padding:0 3px;border-radius:3px}
 pre code{background:none;padding:0}
-figure{display:inline-block;margin:8px 16px 8px 0;vertical-align:top}
+figure{display:inline-block;margin:8px 16px 8px 0;vertical-align:top;max-width:100%}
 figure img{max-width:100%;border:1px solid #d0d7de}
 figcaption{font-size:12px;color:#57606a;font-family:ui-monospace,monospace}
 details{margin:4px 0 10px}
