@@ -113,24 +113,13 @@ class Categorical(Distribution):
         return Tensor._make(np.ascontiguousarray(values))
 
 
-class OneHotCategorical(Distribution):
-    """Categorical with values as one-hot vectors of length K (event_shape (K,)).
+class _OverCategorical(Distribution):
+    """Base of the distributions whose parameters are those of a Categorical they hold as
+    ``_categorical`` (OneHotCategorical, ExpRelaxedCategorical): ``probs``, ``logits``,
+    ``param_shape`` and ``expand`` go to it."""
 
-    log p(x) = logits[argmax x];  mean = probs;  variance = probs (1 - probs)."""
-
-    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
-    support = constraints.one_hot
-    has_enumerate_support = True
-
-    def __init__(self, probs=None, logits=None, validate_args: bool | None = None):
-        _one_of("OneHotCategorical", probs, logits)
-        self._categorical = Categorical(probs, logits)
-        batch_shape = self._categorical.batch_shape
-        event_shape = self._categorical.param_shape[-1:]
-        super().__init__(batch_shape, event_shape, validate_args)
-
-    def expand(self, batch_shape, _instance=None) -> "OneHotCategorical":
-        new = OneHotCategorical.__new__(OneHotCategorical)
+    def expand(self, batch_shape, _instance=None):
+        new = type(self).__new__(type(self))
         new._categorical = self._categorical.expand(batch_shape)
         Distribution.__init__(new, Size(batch_shape), self.event_shape, validate_args=False)
         return new
@@ -150,6 +139,23 @@ class OneHotCategorical(Distribution):
     @property
     def param_shape(self) -> Size:
         return self._categorical.param_shape
+
+
+class OneHotCategorical(_OverCategorical):
+    """Categorical with values as one-hot vectors of length K (event_shape (K,)).
+
+    log p(x) = logits[argmax x];  mean = probs;  variance = probs (1 - probs)."""
+
+    arg_constraints = {"probs": constraints.simplex, "logits": constraints.real_vector}
+    support = constraints.one_hot
+    has_enumerate_support = True
+
+    def __init__(self, probs=None, logits=None, validate_args: bool | None = None):
+        _one_of("OneHotCategorical", probs, logits)
+        self._categorical = Categorical(probs, logits)
+        batch_shape = self._categorical.batch_shape
+        event_shape = self._categorical.param_shape[-1:]
+        super().__init__(batch_shape, event_shape, validate_args)
 
     @property
     def mean(self) -> Tensor:

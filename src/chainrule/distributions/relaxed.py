@@ -7,7 +7,7 @@ import math
 from ..backend import np
 from ..tensor import Tensor, Size
 from . import constraints
-from .categorical import Categorical
+from .categorical import Categorical, _OverCategorical
 from .distribution import Distribution
 from .utils import clamp_probs, uniform
 
@@ -23,7 +23,7 @@ def _temperature(temperature, like: Tensor) -> Tensor:
     return Tensor._make(np.asarray(temperature, dtype=like._data.dtype))
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_OverCategorical):
     """The log of a RelaxedOneHotCategorical sample: x = log_softmax((logits + g) / t),
     g_k ~ Gumbel(0, 1) iid, t = ``temperature``. Density (Maddison et al., 2017):
 
@@ -41,27 +41,9 @@ class ExpRelaxedCategorical(Distribution):
                          validate_args)
 
     def expand(self, batch_shape, _instance=None) -> "ExpRelaxedCategorical":
-        new = type(self).__new__(type(self))
+        new = super().expand(batch_shape)
         new.temperature = self.temperature
-        new._categorical = self._categorical.expand(batch_shape)
-        Distribution.__init__(new, Size(batch_shape), self.event_shape, validate_args=False)
         return new
-
-    @property
-    def _param(self) -> Tensor:
-        return self._categorical._param
-
-    @property
-    def param_shape(self) -> Size:
-        return self._categorical.param_shape
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
 
     def _scores(self, sample_shape) -> Tensor:
         """(logits + g) / temperature with g = -log(-log u), u ~ U[0, 1) (clamped)."""

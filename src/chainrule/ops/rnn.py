@@ -286,13 +286,11 @@ class RNNLayer(Function):
         ctx.nonlinearity, ctx.reverse = nonlinearity, reverse
         ctx.hs = hs
         y = np.ascontiguousarray(hs.transpose(0, 2, 1))
-        ctx.has_bias = (b_ih is not None, b_hh is not None)
-        ctx.save_for_backward(x, w_ih, w_hh, *_present(b_ih, b_hh), h0, y)
+        _save_layer_inputs(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, y)
         return y
 
     def backward(ctx, grad):
-        x, w_ih, w_hh, *rest = ctx.saved_tensors
-        b_ih, b_hh, h0, y = _unpack_biases(rest, ctx.has_bias)
+        x, w_ih, w_hh, b_ih, b_hh, h0, y = _saved_layer_inputs(ctx)
         need = ctx.needs_input_grad
         if is_grad_enabled():
             return _rnn_layer_grads_graph(x, w_ih, w_hh, b_ih, b_hh, h0, grad, need,
@@ -319,15 +317,19 @@ class RNNLayer(Function):
         return _grads_out((dx, dw_ih, dw_hh, db, db, dh0), need)
 
 
-def _present(*arrays):
-    return tuple(a for a in arrays if a is not None)
+def _save_layer_inputs(ctx, x, w_ih, w_hh, b_ih, b_hh, *rest):
+    """Save a layer op's inputs for its backward; a bias that is None is not saved."""
+    ctx.has_bias = (b_ih is not None, b_hh is not None)
+    ctx.save_for_backward(x, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None), *rest)
 
 
-def _unpack_biases(rest, has_bias):
-    rest = list(rest)
-    b_ih = rest.pop(0) if has_bias[0] else None
-    b_hh = rest.pop(0) if has_bias[1] else None
-    return (b_ih, b_hh, *rest)
+def _saved_layer_inputs(ctx):
+    """What ``_save_layer_inputs`` saved: (x, w_ih, w_hh, b_ih, b_hh, *rest), None for a
+    bias that was None."""
+    x, w_ih, w_hh, *rest = ctx.saved_tensors
+    b_ih = rest.pop(0) if ctx.has_bias[0] else None
+    b_hh = rest.pop(0) if ctx.has_bias[1] else None
+    return (x, w_ih, w_hh, b_ih, b_hh, *rest)
 
 
 def _rnn_layer_grads_graph(x, w_ih, w_hh, b_ih, b_hh, h0, gy, need, nonlinearity, reverse):
@@ -425,13 +427,11 @@ class LSTMLayer(Function):
         np.copyto(y[:steps], _in_order(z[1:, :hidden], reverse).transpose(0, 2, 1))
         y[steps] = c.T
         ctx.acts, ctx.cs, ctx.tcs, ctx.z, ctx.reverse = acts, cs, tcs, z, reverse
-        ctx.has_bias = (b_ih is not None, b_hh is not None)
-        ctx.save_for_backward(x, w_ih, w_hh, *_present(b_ih, b_hh), h0, c0)
+        _save_layer_inputs(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, c0)
         return y
 
     def backward(ctx, grad):
-        x, w_ih, w_hh, *rest = ctx.saved_tensors
-        b_ih, b_hh, h0, c0 = _unpack_biases(rest, ctx.has_bias)
+        x, w_ih, w_hh, b_ih, b_hh, h0, c0 = _saved_layer_inputs(ctx)
         need = ctx.needs_input_grad
         if is_grad_enabled():
             return _lstm_layer_grads_graph(x, w_ih, w_hh, b_ih, b_hh, h0, c0, grad, need,
@@ -572,14 +572,12 @@ class GRULayer(Function):
             ht += n
             h = ht
         ctx.acts, ctx.hg, ctx.hs, ctx.ns, ctx.reverse = acts, hg, hs, ns, reverse
-        ctx.has_bias = (b_ih is not None, b_hh is not None)
         y = np.ascontiguousarray(hs.transpose(0, 2, 1))
-        ctx.save_for_backward(x, w_ih, w_hh, *_present(b_ih, b_hh), h0, y)
+        _save_layer_inputs(ctx, x, w_ih, w_hh, b_ih, b_hh, h0, y)
         return y
 
     def backward(ctx, grad):
-        x, w_ih, w_hh, *rest = ctx.saved_tensors
-        b_ih, b_hh, h0, y = _unpack_biases(rest, ctx.has_bias)
+        x, w_ih, w_hh, b_ih, b_hh, h0, y = _saved_layer_inputs(ctx)
         need = ctx.needs_input_grad
         if is_grad_enabled():
             return _gru_layer_grads_graph(x, w_ih, w_hh, b_ih, b_hh, h0, grad, need,
