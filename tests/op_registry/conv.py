@@ -24,6 +24,13 @@ def _double_backward(T, x, w, v):
     return (gx * gx).sum() + (gw * gw).sum() + (gw * w).sum()
 
 
+def _full_double_backward(T, x, w, v):
+    """The same through a conv whose kernel covers the input (the one-GEMM path)."""
+    y = T.nn.functional.conv2d(x, w)
+    gx, gw = T.autograd.grad((y * v).sum(), (x, w), create_graph=True)
+    return (gx * gx).sum() + (gw * gw).sum() + (gw * w).sum()
+
+
 CASES = [
     # conv2d
     OpCase("conv2d", _conv("conv2d"), (F(2, 3, 5, 5), F(4, 3, 3, 3), F(4))),
@@ -48,6 +55,10 @@ CASES = [
            (F(2, 1, 5, 5), F(5, 1, 2, 2), F(5))),
     OpCase("conv2d.dense_grid_groups", _conv("conv2d", padding=(0, 1), groups=2),
            (F(2, 2, 3, 4), F(8, 1, 2, 2))),
+    OpCase("conv2d.full_kernel", _conv("conv2d"), (F(3, 2, 3, 4), F(4, 2, 3, 4), F(4))),
+    OpCase("conv2d.full_kernel_no_bias", _conv("conv2d"), (F(2, 3, 2, 2), F(2, 3, 2, 2))),
+    OpCase("conv2d.full_kernel_double_backward", _full_double_backward,
+           (F(2, 2, 3, 3), F(3, 2, 3, 3), F(2, 3, 1, 1))),
     OpCase("conv2d.double_backward", _double_backward,
            (F(2, 4, 4, 4), F(4, 2, 3, 3), F(2, 4, 2, 2))),
     # conv1d, conv3d
@@ -59,6 +70,10 @@ CASES = [
            (F(1, 2, 3, 4, 3), F(2, 2, 2, 3, 2), F(2))),
     # transposed
     OpCase("conv_transpose2d", _conv("conv_transpose2d"), (F(2, 3, 3, 3), F(3, 2, 3, 3), F(2))),
+    OpCase("conv_transpose2d.full_kernel", _conv("conv_transpose2d"),
+           (F(3, 4, 1, 1), F(4, 2, 3, 2), F(2))),
+    OpCase("conv_transpose2d.full_kernel_no_bias", _conv("conv_transpose2d"),
+           (F(2, 3, 1, 1), F(3, 2, 4, 4))),
     OpCase("conv_transpose2d.output_padding",
            _conv("conv_transpose2d", stride=2, padding=1, output_padding=1),
            (F(2, 2, 3, 3), F(2, 3, 3, 3), F(3))),

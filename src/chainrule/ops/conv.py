@@ -81,6 +81,11 @@ class _Geometry:
             sum((g - 1) * r for g, r in zip(self.grid, self.reads))
         self.buflen = max(self.area, last + 1)
         self.place = tuple(slice(p, p + n) for p, n in zip(lo, in_size))
+        # the kernel covers the whole unpadded input once (a DCGAN's first and last layers):
+        # the columns are the images themselves, and each of the three functions is one GEMM
+        self.full = (groups == 1 and all(o == 1 for o in out_size)
+                     and tuple(in_size) == tuple(kernel) and not any(lo)
+                     and all(d == 1 for d in dilation))
 
     def chunks(self, n: int, channels: int, itemsize: int):
         """Image ranges [n0, n1) whose columns take about ``_CHUNK_BYTES``."""
@@ -228,6 +233,11 @@ def _weight(dw_t, geo: _Geometry):
 def _conv(x, w, b, geo: _Geometry):
     """y = conv(x, w) + b: (N, Co, *out_size)."""
     n, c = x.shape[:2]
+    if geo.full:                    # y[n, o] = sum_{c, t} w[o, c, t] x[n, c, t]
+        y = x.reshape(n, -1) @ w.reshape(w.shape[0], -1).T
+        if b is not None:
+            y += b
+        return y.reshape((n, w.shape[0]) + geo.out_size)
     out = np.empty((n, w.shape[0]) + geo.out_size, x.dtype)
     for n0, n1 in geo.chunks(n, c, x.itemsize):
         _conv_chunk(_cols(x[n0:n1], geo), w, b, geo, out[n0:n1])
@@ -237,9 +247,12 @@ def _conv(x, w, b, geo: _Geometry):
 def _conv_transpose(y, w, b, geo: _Geometry):
     """The adjoint of ``conv`` in x, plus b: (N, C, *in_size) from y (N, Co, *out_size)."""
     n, c = y.shape[0], w.shape[1] * geo.groups
-    out = np.empty((n, c) + geo.in_size, y.dtype)
-    for n0, n1 in geo.chunks(n, c, y.itemsize):
-        _conv_transpose_chunk(_grid(y[n0:n1], geo), w, geo, out[n0:n1])
+    if geo.full:                    # x[n, c, t] = sum_o y[n, o] w[o, c, t]
+        out = (y.reshape(n, -1) @ w.reshape(w.shape[0], -1)).reshape((n, c) + geo.in_size)
+    else:
+        out = np.empty((n, c) + geo.in_size, y.dtype)
+        for n0, n1 in geo.chunks(n, c, y.itemsize):
+            _conv_transpose_chunk(_grid(y[n0:n1], geo), w, geo, out[n0:n1])
     if b is not None:
         out += _per_channel(b, len(geo.in_size))
     return out
@@ -248,6 +261,8 @@ def _conv_transpose(y, w, b, geo: _Geometry):
 def _conv_weight(x, y, geo: _Geometry):
     """The adjoint of ``conv`` in w: dw[o, (c, t)] = sum_{n, q} y[n, o, q] cols[n, (c, t), q]."""
     n, c = x.shape[:2]
+    if geo.full:                    # dw[o, c, t] = sum_n y[n, o] x[n, c, t]
+        return (y.reshape(n, -1).T @ x.reshape(n, -1)).reshape((y.shape[1], c) + geo.kernel)
     g = geo.groups
     dw_t = np.zeros((g, c // g * geo.taps, y.shape[1] // g), x.dtype)
     for n0, n1 in geo.chunks(n, c, x.itemsize):
@@ -259,6 +274,10 @@ def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
     """Conv's gradients (dx, dw, db) from its output's gradient g in one pass over the chunks,
     which shares each chunk's grid of g (a backward that records no graph)."""
     n, c = x.shape[:2]
+    if geo.full:
+        return (_conv_transpose(g, w, None, geo) if need[0] else None,
+                _conv_weight(x, g, geo) if need[1] else None,
+                _bias_grad_array(g) if need[2] else None)
     co, groups = g.shape[1], geo.groups
     dx = np.empty(x.shape, x.dtype) if need[0] else None
     dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), x.dtype) if need[1] else None
@@ -278,6 +297,10 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
     """ConvTranspose's gradients (dy, dw, db) from its output's gradient g in one pass over
     the chunks, which shares each chunk's columns of g (a backward that records no graph)."""
     n, c = g.shape[:2]
+    if geo.full:
+        return (_conv(g, w, None, geo) if need[0] else None,
+                _conv_weight(g, y, geo) if need[1] else None,
+                _bias_grad_array(g) if need[2] else None)
     co, groups = y.shape[1], geo.groups
     dy = np.empty(y.shape, y.dtype) if need[0] else None
     dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), g.dtype) if need[1] else None
@@ -287,8 +310,13 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
             _conv_chunk(cols, w, None, geo, dy[n0:n1])
         if dw_t is not None:
             dw_t += _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
-    db = g.sum((0, *range(2, g.ndim))) if need[2] else None
+    db = _bias_grad_array(g) if need[2] else None
     return dy, None if dw_t is None else _weight(dw_t, geo), db
+
+
+def _bias_grad_array(g):
+    """db[o] = sum of g over every axis but the channels."""
+    return g.sum((0, *range(2, g.ndim)))
 
 
 def _bias_grad(grad: Tensor):
