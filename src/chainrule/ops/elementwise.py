@@ -692,9 +692,13 @@ class Sigmoid(Function):
     """y = 1 / (1 + e**-x);  dy/dx = y (1 - y)."""
 
     def forward(ctx, x):
-        # stable on both sides: e**-|x| never overflows
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        # 1 / (1 + e**-x), as torch computes it: accurate on both sides; where e**-x overflows
+        # (y below the smallest normal float) it gives 0, as torch does. Three passes: a
+        # np.where between two stable branches is many times slower than all of them.
+        with np.errstate(over="ignore"):
+            y = np.exp(-x)
+        y += 1
+        np.reciprocal(y, out=y)
         ctx.save_for_backward(y)
         return y
 
@@ -843,7 +847,19 @@ class Softplus(Function):
         ctx.beta, ctx.threshold = beta, threshold
         ctx.save_for_backward(x)
         bx = x * beta
-        return np.where(bx > threshold, x, np.logaddexp(0, bx) / beta).astype(x.dtype, copy=False)
+        # log(1 + e**z) = max(z, 0) + log1p(e**-|z|): elementwise passes only (np.logaddexp
+        # and np.where are many times slower)
+        y = np.abs(bx)
+        np.negative(y, out=y)
+        np.exp(y, out=y)
+        np.log1p(y, out=y)
+        y += np.maximum(bx, 0)
+        if beta != 1:
+            y /= beta
+        linear = bx > threshold
+        if linear.any():
+            y[linear] = x[linear]
+        return y.astype(x.dtype, copy=False)
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
