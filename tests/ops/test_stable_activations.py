@@ -39,3 +39,18 @@ def test_softplus_threshold_switches_to_the_identity():
     y = cr.nn.functional.softplus(x, beta=1.0, threshold=3.0)
     expected = [np.log1p(np.exp(2.0)), np.log1p(np.exp(2.9)), 3.1, 5.0]
     np.testing.assert_allclose(y.numpy(), expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("value", [-100.0, -2.0, 0.0, 3.5, 40.0])
+def test_zero_dim_inputs(value):
+    x = cr.tensor(value, dtype=cr.float64)
+    assert cr.sigmoid(x).item() == pytest.approx(1 / (1 + np.exp(-value)), rel=1e-15)
+    assert cr.nn.functional.softplus(x).item() == pytest.approx(
+        value if value > 20 else np.log1p(np.exp(value)), rel=1e-15)
+    assert cr.sigmoid(x).shape == () and cr.nn.functional.softplus(x).shape == ()
+    xg = cr.tensor(value, dtype=cr.float64, requires_grad=True)
+    y = cr.nn.functional.leaky_relu(xg, 0.2)
+    y.backward()
+    assert y.shape == () and y.item() == (value if value > 0 else 0.2 * value)
+    assert xg.grad.item() == (1.0 if value > 0 else 0.2)
+

@@ -696,7 +696,7 @@ class Sigmoid(Function):
         # (y below the smallest normal float) it gives 0, as torch does. Three passes: a
         # np.where between two stable branches is many times slower than all of them.
         with np.errstate(over="ignore"):
-            y = np.exp(-x)
+            y = np.asarray(np.exp(-x))          # (a 0-d input gives a NumPy scalar)
         y += 1
         np.reciprocal(y, out=y)
         ctx.save_for_backward(y)
@@ -770,7 +770,7 @@ class LeakyRelu(Function):
         ctx.slope = negative_slope
         ctx.save_for_backward(x)
         # max(x, s x) for s <= 1, min(x, s x) for s > 1: two passes (np.where takes ~15x longer)
-        y = x * negative_slope
+        y = np.asarray(x * negative_slope)      # (a 0-d input gives a NumPy scalar)
         (np.maximum if negative_slope <= 1 else np.minimum)(y, x, out=y)
         return y
 
@@ -788,7 +788,7 @@ class LeakyReluBackward(Function):
     def forward(ctx, g, x, negative_slope):
         ctx.slope = negative_slope
         ctx.save_for_backward(x)
-        z = (x > 0).astype(g.dtype)           # g (s + (1 - s) [x > 0])
+        z = np.asarray(x > 0).astype(g.dtype)   # g (s + (1 - s) [x > 0])
         z *= 1 - negative_slope
         z += negative_slope
         z *= g
@@ -849,7 +849,7 @@ class Softplus(Function):
         bx = x * beta
         # log(1 + e**z) = max(z, 0) + log1p(e**-|z|): elementwise passes only (np.logaddexp
         # and np.where are many times slower)
-        y = np.abs(bx)
+        y = np.asarray(np.abs(bx))              # (a 0-d input gives a NumPy scalar)
         np.negative(y, out=y)
         np.exp(y, out=y)
         np.log1p(y, out=y)
