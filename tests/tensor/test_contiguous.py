@@ -169,3 +169,36 @@ def test_matches_torch_on_views(shape, torch):
             if got.numel():
                 assert got.stride() == expected.stride(), (shape, x.stride(), name)
             np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+# ============================================================================ view never copies
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 3, 1), (4, 1, 2), (2, 3)])
+def test_view_shares_memory_or_fails_as_torch(shape, torch):
+    """view(new_shape) of every permutation / slice of a tensor: the same outcome as torch
+    (a view, or RuntimeError when the strides cannot express the shape), and a view aliases
+    its source."""
+    a = np.arange(float(np.prod(shape))).reshape(shape)
+    n = a.size
+    targets = [(-1,), (n,), (1, n), (n, 1)] + ([(shape[0], -1)] if len(shape) > 1 else []) \
+        + ([(-1, shape[-1])] if len(shape) > 1 else [])
+    for x, y in zip(_views(cr.tensor(a)), _views(torch.tensor(a))):
+        for target in targets:
+            if y.numel() != n and -1 not in target:
+                continue
+            try:
+                expected = y.view(*target)
+            except RuntimeError as e:
+                stride_error = "view size is not compatible" in str(e)
+                with pytest.raises(RuntimeError,
+                                   match="view size is not compatible" if stride_error
+                                   else "is invalid for input of size"):
+                    x.view(*target)
+                continue
+            got = x.view(*target)
+            assert tuple(got.shape) == tuple(expected.shape)
+            np.testing.assert_array_equal(got.numpy(), expected.numpy())
+            if got.numel():
+                first = (0,) * got.ndim
+                got.numpy()[first] = -7.0                   # a write through the view
+                assert (x.numpy() == -7.0).sum() == 1, (shape, x.stride(), target)
+                got.numpy()[first] = expected[first].item()

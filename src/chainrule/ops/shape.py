@@ -87,10 +87,25 @@ def reshape(input, *shape):
 
 @tensor_method
 def view(input, *shape):
-    """Like ``reshape``; ``view(dtype)`` reinterprets the bytes (no gradient)."""
+    """``reshape`` that never copies: the result shares memory with ``input`` (as torch's), so
+    a shape that the strides cannot express (e.g. flattening a transpose) is an error, as in
+    torch; ``view(dtype)`` reinterprets the bytes (no gradient)."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int, np.integer)):
         from ..backend import to_np_dtype
         return Tensor._make(input._data.view(to_np_dtype(shape[0])))
+    target = _shape_arg(shape)
+    probe = input._data.view()
+    try:
+        probe.shape = target            # raises when only a copy could have this shape
+    except AttributeError:
+        a = input._data
+        strides = tuple(st // a.itemsize for st in a.strides)
+        raise op_error(RuntimeError, f"view: view size is not compatible with input tensor's "
+                                     f"size and stride (shape {tuple(a.shape)}, strides in "
+                                     f"elements {strides}, requested {tuple(target)}); use "
+                                     f".reshape(...) instead") from None
+    except ValueError:
+        pass                            # a bad size: reshape reports it as torch does
     return reshape(input, *shape)
 
 
