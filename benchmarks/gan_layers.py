@@ -1,35 +1,28 @@
 """Forward and backward milliseconds of every layer of the DCGAN nets (32 base channels,
 batch 128) that ``chainrule train nsgan --dataset fashion-mnist --model-arg channels=32``
-trains: chainrule alone, each layer on its own input in a hot loop.
+trains: chainrule alone, each layer on its own input in a hot loop (medians).
 
     python -m benchmarks.gan_layers [--repeats 10] [--batch 128]
 """
 from __future__ import annotations
 
 import argparse
-import time
 
-from ._harness import machine, reexec_with_allocator_settings
+from ._harness import machine, median_time, reexec_with_allocator_settings
 
 
 def _layer_times(cr, net, x, repeats: int) -> list[tuple[str, tuple, float, float]]:
+    """(layer, output shape, forward ms, backward ms) of each layer of ``net.net``, the
+    backward as the median of forward + backward minus the forward's."""
     rows = []
     for layer in net.net:
         x = x.detach().requires_grad_(True)
         y = layer(x)
         g = cr.randn(*y.shape)
-        y.backward(g)                          # warm-up
-        t0 = time.perf_counter()
-        for _ in range(repeats):
-            y = layer(x)
-        t1 = time.perf_counter()
-        for _ in range(repeats):
-            y = layer(x)
-            y.backward(g)
-        t2 = time.perf_counter()
-        forward = (t1 - t0) / repeats
+        forward = median_time(lambda f=layer, x=x: f(x), repeats, warmup=1)
+        both = median_time(lambda f=layer, x=x, g=g: f(x).backward(g), repeats, warmup=1)
         rows.append((type(layer).__name__, tuple(y.shape), forward * 1e3,
-                     ((t2 - t1) / repeats - forward) * 1e3))
+                     (both - forward) * 1e3))
         x = y
     return rows
 
