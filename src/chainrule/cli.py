@@ -146,7 +146,8 @@ def train(args: argparse.Namespace) -> dict:
                                    else (TrainConfig, Trainer))
     optimizer = args.optimizer if args.optimizer is not None or gan else "adam"
     config = config_class(
-        model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+        model=args.model, dataset=args.dataset, epochs=args.epochs,
+        batch_size=64 if args.batch_size is None else args.batch_size,
         lr=args.lr, optimizer=optimizer, momentum=args.momentum,
         weight_decay=args.weight_decay, scheduler=args.scheduler, seed=args.seed,
         max_steps=args.max_steps, model_args=dict(args.model_arg), data_root=args.data_root,
@@ -278,8 +279,8 @@ def _parser() -> argparse.ArgumentParser:
                         "toy data for the GANs (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=5, metavar="N",
                    help="train until epoch N (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=64, metavar="B",
-                   help="default: %(default)s")
+    p.add_argument("--batch-size", type=int, default=None, metavar="B",
+                   help="default: 64 (dqn-cnn: 32, as the MinAtar paper)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: 0.05 for sgd, 1e-3 otherwise)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,

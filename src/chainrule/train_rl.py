@@ -58,7 +58,7 @@ DEFAULTS = {
                 learning_starts=1_000, train_frequency=256, gradient_steps=128,
                 target_update=10, tau=1.0, eps_start=1.0, eps_end=0.04, eps_steps=8_000,
                 hidden=[256, 256], eval_every=2_500, eval_episodes=20),
-    "dqn-cnn": dict(lr=1e-3, gamma=0.99, batch_size=64, buffer_size=100_000,
+    "dqn-cnn": dict(lr=1e-3, gamma=0.99, batch_size=32, buffer_size=100_000,
                     learning_starts=5_000, train_frequency=4, gradient_steps=1,
                     target_update=1_000, tau=1.0, eps_start=1.0, eps_end=0.05,
                     eps_steps=50_000, hidden=None, eval_every=25_000, eval_episodes=20),

@@ -130,3 +130,17 @@ def test_dqn_cnn_on_minatar_smoke(tmp_path):
     assert trainer.buffer.obs.dtype == np.bool_ and trainer.buffer.obs.shape == (100, 4, 10, 10)
     weight = state_of(tmp_path)["agent"]["online"]["0.weight"]
     assert tuple(weight.shape) == (16, 4, 3, 3)
+
+
+def test_batch_size_defaults_per_model():
+    """--batch-size unset: 64 for the classifiers and DQN, 32 for the MinAtar CNN (its paper's
+    setting); an explicit value wins."""
+    from chainrule.cli import _parser
+    from chainrule.train_rl import config_from_args
+
+    parse = _parser().parse_args
+    assert config_from_args(parse(["train", "dqn-cnn"])).batch_size == 32
+    assert config_from_args(parse(["train", "dqn"])).batch_size == 64
+    assert config_from_args(parse(["train", "dqn-cnn", "--batch-size", "8"])).batch_size == 8
+    assert config_from_args(parse(["train", "q-learning"])).batch_size is None
+    assert parse(["train", "mlp"]).batch_size is None          # resolved to 64 by train()
