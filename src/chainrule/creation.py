@@ -168,6 +168,14 @@ def _size(size, op: str = "empty") -> tuple:
     return tuple(out)
 
 
+def _legacy_sizes(args: tuple) -> bool:
+    """Whether the arguments of torch's legacy constructors (``Tensor(...)``, ``x.new(...)``)
+    are sizes: ints (not bools), or one Size; otherwise they are data."""
+    return bool(args) and (all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                               for a in args)
+                           or (len(args) == 1 and isinstance(args[0], Size)))
+
+
 def _filled(fill, size, dtype, device, requires_grad, op="full"):
     check_device(device, op)
     return _finish(np.full(_size(size, op), fill, dtype=to_np_dtype(dtype, op)), requires_grad)
@@ -572,8 +580,7 @@ def new(input, *args, device=None) -> Tensor:
     ``new(Size)`` an uninitialised tensor of that shape, ``new(data)`` a copy of ``data``."""
     if not args:
         return empty(0, dtype=input.dtype, device=device)
-    if all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args) or \
-            (len(args) == 1 and isinstance(args[0], Size)):
+    if _legacy_sizes(args):
         return empty(*args, dtype=input.dtype, device=device)
     if len(args) == 1 and not isinstance(args[0], (int, float, bool, complex, str)):
         return tensor(args[0], dtype=input.dtype, device=device)

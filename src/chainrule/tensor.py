@@ -46,11 +46,6 @@ class Size(tuple):
         return n
 
 
-def _is_index(x) -> bool:
-    """An int (Python or NumPy), not a bool."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
@@ -63,14 +58,11 @@ class Tensor:
         dtype (or ``dtype``); ``Tensor(*sizes)`` / ``Tensor(Size)`` is torch's legacy size
         constructor: a tensor of that shape whose values are unspecified (here: zeros, so that
         runs stay reproducible); ``Tensor()`` is empty, shape (0,)."""
-        from .creation import _to_array
+        from .creation import _legacy_sizes, _size, _to_array
         backend.check_device(device, "Tensor")
         dt = dtype if dtype is not None else backend.get_default_dtype()
-        sizes = args[0] if len(args) == 1 and isinstance(args[0], Size) else args
-        if sizes and all(_is_index(s) for s in sizes):
-            if any(s < 0 for s in sizes):
-                raise RuntimeError(f"Tensor: negative dimension in size {tuple(sizes)}")
-            self._data = np.zeros(tuple(int(s) for s in sizes), backend.to_np_dtype(dt))
+        if _legacy_sizes(args):
+            self._data = np.zeros(_size(args, "Tensor"), backend.to_np_dtype(dt))
         elif len(args) > 1:
             raise TypeError(f"Tensor(*sizes): every size must be an int, got "
                             f"({', '.join(type(a).__name__ for a in args)})")

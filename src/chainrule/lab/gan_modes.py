@@ -74,7 +74,8 @@ def train_variant(variant: str, budget: dict) -> dict:
     config = GANTrainConfig(variant, "ring8", batch_size=budget["batch"], lr=lr,
                             model_args=args, seed=budget["seed"], out="unused")
     G, _, gan = build_gan(config)
-    base = {id(o): o.param_groups[0]["lr"] for o in (gan.opt_g, gan.opt_d)}
+    optimizers = (gan.opt_g, gan.opt_d)
+    base = [o.param_groups[0]["lr"] for o in optimizers]
     data = ring8()
     g_data = Generator().manual_seed(budget["seed"])
     noise = randn(EVAL_SAMPLES, G.latent_dim, generator=Generator().manual_seed(12345))
@@ -92,8 +93,8 @@ def train_variant(variant: str, budget: dict) -> dict:
     steps = budget["steps"]
     for step in range(1, steps + 1):
         scale = 0.5 * (1 + math.cos(math.pi * (step - 1) / steps))
-        for o in (gan.opt_g, gan.opt_d):
-            o.param_groups[0]["lr"] = base[id(o)] * scale
+        for o, lr0 in zip(optimizers, base):
+            o.param_groups[0]["lr"] = lr0 * scale
         out = gan.step(lambda: data.sample(budget["batch"], generator=g_data))
         finite = finite and all(math.isfinite(v) for v in out.values())
         if step % budget["eval_every"] == 0 or step == steps:

@@ -277,7 +277,7 @@ def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
     if geo.full:
         return (_conv_transpose(g, w, None, geo) if need[0] else None,
                 _conv_weight(x, g, geo) if need[1] else None,
-                _bias_grad_array(g) if need[2] else None)
+                _bias_grad(g) if need[2] else None)
     co, groups = g.shape[1], geo.groups
     dx = np.empty(x.shape, x.dtype) if need[0] else None
     dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), x.dtype) if need[1] else None
@@ -300,7 +300,7 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
     if geo.full:
         return (_conv(g, w, None, geo) if need[0] else None,
                 _conv_weight(g, y, geo) if need[1] else None,
-                _bias_grad_array(g) if need[2] else None)
+                _bias_grad(g) if need[2] else None)
     co, groups = y.shape[1], geo.groups
     dy = np.empty(y.shape, y.dtype) if need[0] else None
     dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), g.dtype) if need[1] else None
@@ -310,16 +310,13 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
             _conv_chunk(cols, w, None, geo, dy[n0:n1])
         if dw_t is not None:
             dw_t += _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
-    db = _bias_grad_array(g) if need[2] else None
+    db = _bias_grad(g) if need[2] else None
     return dy, None if dw_t is None else _weight(dw_t, geo), db
 
 
-def _bias_grad_array(g):
-    """db[o] = sum of g over every axis but the channels."""
-    return g.sum((0, *range(2, g.ndim)))
-
-
-def _bias_grad(grad: Tensor):
+def _bias_grad(grad):
+    """db[o] = sum of the output gradient over every axis but the channels (a Tensor, or an
+    array in the fused backward)."""
     return grad.sum((0, *range(2, grad.ndim)))
 
 
