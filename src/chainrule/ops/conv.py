@@ -12,7 +12,8 @@ a strided *grid* ``q`` of the flat image, read with steps ``r``:
 The grid is either the output grid itself ("dense": the GEMM writes the output in place) or a
 *wide* one: a single run over the flat image with the last dim's stride as its step, which holds
 the real outputs plus a few unused cells per row (where the kernel would straddle the padded
-edge). NumPy pays about 15 ns per contiguous row that a copy touches, so the wide grid turns
+edge). A row's right padding is the next row's left padding, so a 3x3 kernel with padding 1
+makes 15 cells per row of 14 outputs. NumPy pays about 15 ns per contiguous row that a copy touches, so the wide grid turns
 im2col/col2im into one long run per (image, channel, tap) instead of one per output row, at the
 price of copying the output out of the grid (a row per output row and channel) and of the unused
 cells in the GEMM. The wide grid wins when the input channels times the taps outnumber the
@@ -65,7 +66,12 @@ class _Geometry:
                   for o, s, d, k in zip(out_size, stride, dilation, kernel)]
         padded = [max(p + n, e) for p, n, e in zip(lo, in_size, extent)]
         s_last = stride[-1]
-        if wide:            # the last padded dim a multiple of its stride: whole steps per row
+        if wide:
+            # a row's reads past its end land in the next row's left padding, which is zero
+            # too: the right padding shares it (3x3, padding 1: 15 cells a row, not 16); a
+            # row holds all its outputs, in whole steps of the stride
+            padded[-1] = max(lo[-1] + in_size[-1], extent[-1] - lo[-1],
+                             (out_size[-1] - 1) * s_last + 1)
             padded[-1] = -(-padded[-1] // s_last) * s_last
         flat = [math.prod(padded[a + 1:]) for a in range(len(padded))]
         self.padded, self.area = tuple(padded), math.prod(padded)
