@@ -2,7 +2,9 @@
 
 Method (docs/performance.md): warm-ups first; then each library is timed in its own block (never
 interleaved call by call: OpenBLAS threads spin for ~0.1 s after a call and would bill the other
-library); several repeats; medians; torch gets as many threads as the BLAS NumPy uses. The
+library); several repeats; medians; torch gets as many threads as the BLAS NumPy uses. Where one
+step is long enough, ``paired_times`` alternates blocks of the two libraries with pauses between
+them, so that both see the same moments of a machine whose speed drifts by 2x within seconds. The
 allocator settings below are applied to both libraries alike (glibc otherwise returns big blocks
 to the OS and page-faults on every step).
 """
@@ -84,6 +86,27 @@ def median_time(step, repeats: int = 30, warmup: int = 5, inner: int = 1) -> flo
             step()
         samples.append((time.perf_counter() - t0) / inner)
     return statistics.median(samples)
+
+
+def paired_times(step_a, step_b, rounds: int = 12, block: int = 5, warmup: int = 3,
+                 pause: float = 0.2) -> dict:
+    """Time two steps in alternating blocks (``block`` calls of a, pause, ``block`` calls of b,
+    pause; ``rounds`` times) so that both see the same moments of a noisy machine; the pauses
+    outlast OpenBLAS's and OpenMP's spinning threads, so neither library bills the other.
+    Returns the medians of the per-block medians ("a", "b", seconds), the median of the
+    per-round ratios a/b ("ratio") and their lower and upper quartiles ("q1", "q3")."""
+    for _ in range(warmup):
+        step_a()
+        step_b()
+    med_a, med_b = [], []
+    for _ in range(rounds):
+        for step, meds in ((step_a, med_a), (step_b, med_b)):
+            time.sleep(pause)
+            meds.append(median_time(step, block, warmup=0))
+    ratios = sorted(a / b for a, b in zip(med_a, med_b))
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return {"a": statistics.median(med_a), "b": statistics.median(med_b),
+            "ratio": statistics.median(ratios), "q1": q1, "q3": q3}
 
 
 def machine() -> str:

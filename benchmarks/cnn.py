@@ -2,19 +2,20 @@
 blocks, 1->32->64 channels, Linear head) at batch 128 with Adam: chainrule vs PyTorch eager in
 one run, the same architecture written in torch.nn with the same initial weights.
 
-    python -m benchmarks.cnn [--repeats 20] [--batch 128]
+    python -m benchmarks.cnn [--rounds 12] [--block 5] [--batch 128]
 
-Prints milliseconds per step and the ratio chainrule/torch (issue target: <= 1.5).
+The two libraries run in alternating blocks of steps (``_harness.paired_times``), so that both
+see the same moments of a noisy machine. Prints the median milliseconds per step, the median of
+the per-round ratios chainrule/torch (issue target: <= 1.5) and their quartiles.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from ._harness import (adam_classifier_step, reexec_with_allocator_settings, setup_torch,
-                       median_time, machine, print_table)
+                       paired_times, machine, print_table)
 
 
 def _data(batch: int, seed: int = 0):
@@ -46,7 +47,9 @@ def torch_cnn(torch, state):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=12,
+                    help="alternating blocks of chainrule and torch steps")
+    ap.add_argument("--block", type=int, default=5, help="steps per block")
     ap.add_argument("--batch", type=int, default=128)
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
@@ -57,20 +60,17 @@ def main(argv=None):
     cr.manual_seed(0)
     model = CNN()
     state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-    t_cr = median_time(adam_classifier_step(cr, model, cr.from_numpy(x_np),
-                                                      cr.from_numpy(y_np)),
-                       args.repeats, warmup=3)
-    time.sleep(0.2)
+    step_cr = adam_classifier_step(cr, model, cr.from_numpy(x_np), cr.from_numpy(y_np))
     torch = setup_torch()
-    tmodel = torch_cnn(torch, state)
-    t_th = median_time(adam_classifier_step(torch, tmodel, torch.from_numpy(x_np),
-                                            torch.from_numpy(y_np)),
-                       args.repeats, warmup=3)
+    step_th = adam_classifier_step(torch, torch_cnn(torch, state), torch.from_numpy(x_np),
+                                   torch.from_numpy(y_np))
+    t = paired_times(step_cr, step_th, rounds=args.rounds, block=args.block)
     print(f"machine: {machine()}, torch {torch.__version__}")
-    print_table(f"CNN training step (batch {args.batch}, BatchNorm, Adam)",
-                ["chainrule ms", "torch ms", "chainrule/torch"],
-                [[f"{t_cr * 1e3:.1f}", f"{t_th * 1e3:.1f}", f"{t_cr / t_th:.2f}"]])
-
+    print_table(f"CNN training step (batch {args.batch}, BatchNorm, Adam; {args.rounds} "
+                f"alternating rounds of {args.block} steps each)",
+                ["chainrule ms", "torch ms", "chainrule/torch", "ratio quartiles"],
+                [[f"{t['a'] * 1e3:.1f}", f"{t['b'] * 1e3:.1f}", f"{t['ratio']:.2f}",
+                  f"{t['q1']:.2f}-{t['q3']:.2f}"]])
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ float64. The registry holds a few hand-picked cases per op; this sweep reaches t
 the im2col geometry (rows whose reads wrap into the next row's padding, outputs as wide as the
 padded row, kernels that cover the input) that hand-picked cases miss. Skipped without torch."""
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -38,7 +39,9 @@ def _configs(count: int, seed: int = 0):
                 kw["padding"] = "same"
         x = torch.zeros(1, c_in, *size)
         try:                            # keep the configurations torch accepts
-            getattr(torch.nn.functional, op)(x, torch.zeros(w_shape), **kw)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                getattr(torch.nn.functional, op)(x, torch.zeros(w_shape), **kw)
         except RuntimeError:
             continue
         out.append((op, (2, c_in, *size), w_shape, kw))
