@@ -314,28 +314,47 @@ def _conv_weight(x, y, geo: _Geometry):
 
 def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
     """Conv's gradients (dx, dw, db) from its output's gradient g in one pass over the chunks,
-    which shares each chunk's grid of g (a backward that records no graph); dx on its own
-    when it is a convolution with the flipped kernel (``_Geometry.flips``)."""
+    which shares each chunk's grid of g (a backward that records no graph)."""
     n, c = x.shape[:2]
     if geo.full:
         return (_conv_transpose(g, w, None, geo) if need[0] else None,
                 _conv_weight(x, g, geo) if need[1] else None,
                 _bias_grad(g) if need[2] else None)
     co, groups = g.shape[1], geo.groups
-    by_chunk = need[0] and not geo.flips(co, c)
-    dx = (np.empty(x.shape, x.dtype) if by_chunk else _conv_transpose(g, w, None, geo)) \
-        if need[0] else None
+    if need[0] and geo.flips(co, c):
+        return _flipped_grads(x, w, g, geo, need)
+    dx = np.empty(x.shape, x.dtype) if need[0] else None
     dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), x.dtype) if need[1] else None
     db = np.zeros(co, g.dtype) if need[2] else None
-    for n0, n1 in geo.chunks(n, c, x.itemsize) if by_chunk or need[1] or need[2] else ():
+    for n0, n1 in geo.chunks(n, c, x.itemsize):
         grid = _grid(g[n0:n1], geo)
-        if by_chunk:
+        if dx is not None:
             _conv_transpose_chunk(grid, w, geo, dx[n0:n1])
         if dw_t is not None:
             dw_t += _conv_weight_chunk(_cols(x[n0:n1], geo), grid, geo)
         if db is not None:          # the grid has zeros at the unused cells
             db += _by_image(_from_matrices(grid, n1 - n0, geo), geo).sum((0, 2))
     return dx, None if dw_t is None else _weight(dw_t, geo), db
+
+
+def _flipped_grads(x, w, g, geo: _Geometry, need: tuple):
+    """``_conv_grads`` when dx is a convolution of g with the flipped kernel wf (``flips``):
+    the weight gradient of that convolution, dwf = conv_weight(g, x) on the flipped geometry,
+    is dw with the same flip (an involution), so dx and dw share g's columns, and x's are never
+    built."""
+    wf = _flipped_weight(w, geo.groups)
+    fgeo = geo.flipped(_wide(wf, geo.groups))
+    n, co = g.shape[:2]
+    dx = np.empty(x.shape, x.dtype)
+    dwf_t = np.zeros((geo.groups, co // geo.groups * geo.taps, x.shape[1] // geo.groups),
+                     x.dtype) if need[1] else None
+    for n0, n1 in fgeo.chunks(n, co, g.itemsize):
+        cols = _cols(g[n0:n1], fgeo)
+        _conv_chunk(cols, wf, None, fgeo, dx[n0:n1])
+        if dwf_t is not None:
+            dwf_t += _conv_weight_chunk(cols, _grid(x[n0:n1], fgeo), fgeo)
+    return (dx, None if dwf_t is None else _flipped_weight(_weight(dwf_t, fgeo), geo.groups),
+            _bias_grad(g) if need[2] else None)
 
 
 def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
