@@ -1,7 +1,7 @@
 """Where the CNN training step's time goes: forward and backward of each layer of
 ``chainrule.models.CNN`` at batch 128, chainrule alone (no torch in the process).
 
-    python -m benchmarks.cnn_layers [--repeats 15]
+    python -m benchmarks.cnn_layers [--repeats 15] [--threads N]
 
 Each layer runs on the previous layer's output (detached), its backward from a fixed random
 output gradient; backward time = median(forward + backward) - median(forward).
@@ -32,10 +32,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=None,
+                    help="chainrule.set_num_threads (default: chainrule's default)")
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
     import chainrule as cr
     from chainrule.models import CNN
+
+    if args.threads is not None:
+        cr.set_num_threads(args.threads)
 
     cr.manual_seed(0)
     model = CNN()
@@ -52,7 +57,7 @@ def main(argv=None):
         rows.append([type(layer).__name__, str(tuple(out.shape)), f"{t_f:.2f}",
                      f"{t_fb - t_f:.2f}"])
         h = out.detach()
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}, chainrule threads={cr.get_num_threads()}")
     print_table(f"CNN layers, batch {args.batch}", ["layer", "output", "forward ms",
                                                     "backward ms"], rows)
 

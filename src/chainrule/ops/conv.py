@@ -35,9 +35,11 @@ where that is cheaper than GEMM + col2im (``_conv_transpose``).
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
+from .._threads import run_chunks
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np
@@ -47,6 +49,7 @@ __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
            "conv_transpose3d", "unfold", "fold"]
 
 _CHUNK_BYTES = 4 << 20
+_MIN_CHUNKS = 4
 _as_strided = np.lib.stride_tricks.as_strided
 
 
@@ -113,8 +116,11 @@ class _Geometry:
                          self.dilation, self.flip_pads, self.groups, wide)
 
     def chunks(self, n: int, channels: int, itemsize: int):
-        """Image ranges [n0, n1) whose columns take about ``_CHUNK_BYTES``."""
+        """Image ranges [n0, n1) whose columns take about ``_CHUNK_BYTES``, and at least
+        ``_MIN_CHUNKS`` of them (work for every thread; the same ranges on any number of
+        threads, so the per-chunk parts of a weight gradient add up the same way)."""
         step = max(1, _CHUNK_BYTES // max(1, channels * self.taps * self.cells * itemsize))
+        step = max(1, min(step, -(-n // _MIN_CHUNKS)))
         return [(n0, min(n, n0 + step)) for n0 in range(0, n, step)]
 
 
@@ -264,8 +270,8 @@ def _conv(x, w, b, geo: _Geometry):
             y += b
         return y.reshape((n, w.shape[0]) + geo.out_size)
     out = np.empty((n, w.shape[0]) + geo.out_size, x.dtype)
-    for n0, n1 in geo.chunks(n, c, x.itemsize):
-        _conv_chunk(_cols(x[n0:n1], geo), w, b, geo, out[n0:n1])
+    run_chunks(lambda n0, n1: _conv_chunk(_cols(x[n0:n1], geo), w, b, geo, out[n0:n1]),
+               geo.chunks(n, c, x.itemsize), blas=True)
     return out
 
 
@@ -320,21 +326,28 @@ def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
         return (_conv_transpose(g, w, None, geo) if need[0] else None,
                 _conv_weight(x, g, geo) if need[1] else None,
                 _bias_grad(g) if need[2] else None)
-    co, groups = g.shape[1], geo.groups
+    co = g.shape[1]
     if need[0] and geo.flips(co, c):
         return _flipped_grads(x, w, g, geo, need)
     dx = np.empty(x.shape, x.dtype) if need[0] else None
-    dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), x.dtype) if need[1] else None
-    db = np.zeros(co, g.dtype) if need[2] else None
-    for n0, n1 in geo.chunks(n, c, x.itemsize):
+
+    def chunk(n0, n1):
         grid = _grid(g[n0:n1], geo)
         if dx is not None:
             _conv_transpose_chunk(grid, w, geo, dx[n0:n1])
-        if dw_t is not None:
-            dw_t += _conv_weight_chunk(_cols(x[n0:n1], geo), grid, geo)
-        if db is not None:          # the grid has zeros at the unused cells
-            db += _by_image(_from_matrices(grid, n1 - n0, geo), geo).sum((0, 2))
+        return (_conv_weight_chunk(_cols(x[n0:n1], geo), grid, geo) if need[1] else None,
+                # the grid has zeros at the unused cells
+                _by_image(_from_matrices(grid, n1 - n0, geo), geo).sum((0, 2))
+                if need[2] else None)
+
+    parts = run_chunks(chunk, geo.chunks(n, c, x.itemsize), blas=True)
+    dw_t, db = (_sum_parts([p[i] for p in parts]) for i in (0, 1))
     return dx, None if dw_t is None else _weight(dw_t, geo), db
+
+
+def _sum_parts(parts: list):
+    """The sum of per-chunk partial results in chunk order (None for None)."""
+    return None if parts[0] is None else functools.reduce(np.add, parts)
 
 
 def _flipped_grads(x, w, g, geo: _Geometry, need: tuple):
@@ -346,13 +359,14 @@ def _flipped_grads(x, w, g, geo: _Geometry, need: tuple):
     fgeo = geo.flipped(_wide(wf, geo.groups))
     n, co = g.shape[:2]
     dx = np.empty(x.shape, x.dtype)
-    dwf_t = np.zeros((geo.groups, co // geo.groups * geo.taps, x.shape[1] // geo.groups),
-                     x.dtype) if need[1] else None
-    for n0, n1 in fgeo.chunks(n, co, g.itemsize):
+
+    def chunk(n0, n1):
         cols = _cols(g[n0:n1], fgeo)
         _conv_chunk(cols, wf, None, fgeo, dx[n0:n1])
-        if dwf_t is not None:
-            dwf_t += _conv_weight_chunk(cols, _grid(x[n0:n1], fgeo), fgeo)
+        if need[1]:
+            return _conv_weight_chunk(cols, _grid(x[n0:n1], fgeo), fgeo)
+
+    dwf_t = _sum_parts(run_chunks(chunk, fgeo.chunks(n, co, g.itemsize), blas=True))
     return (dx, None if dwf_t is None else _flipped_weight(_weight(dwf_t, fgeo), geo.groups),
             _bias_grad(g) if need[2] else None)
 

@@ -6,6 +6,7 @@ import math
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
+from .._threads import map_flat
 from ..backend import np
 from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error)
 
@@ -733,7 +734,10 @@ class Relu(Function):
     """y = max(x, 0);  dy/dx = 1 where x > 0 else 0."""
 
     def forward(ctx, x):
-        y = np.maximum(x, 0)
+        if x.dtype.kind == "f":         # large arrays: in chunks on several threads
+            y = map_flat(lambda o, a: np.maximum(a, 0, out=o), np.empty_like(x), x)
+        else:
+            y = np.maximum(x, 0)
         ctx.save_for_backward(y)
         return y
 
@@ -751,16 +755,18 @@ class ReluBackward(Function):
 
     def forward(ctx, g, y):
         ctx.save_for_backward(y)
-        z = np.empty(y.shape, g.dtype)
-        np.greater(y, 0, out=z)
-        z *= g
-        return z
+        return map_flat(_relu_grad, np.empty(y.shape, g.dtype), y, g)
 
     def backward(ctx, grad):
         (y,) = ctx.saved_tensors
         ng, ny = ctx.needs_input_grad
         return (ReluBackward.apply(grad, y) if ng else None,
                 Tensor._make(np.zeros_like(y._data)) if ny else None)
+
+
+def _relu_grad(z, y, g):
+    np.greater(y, 0, out=z)
+    z *= g
 
 
 class LeakyRelu(Function):

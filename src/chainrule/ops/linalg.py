@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import string
 
+from .._threads import matmul as threaded_matmul
 from ..autograd.function import Function
 from ..backend import np
 from ._util import Tensor, tensor_method, unbroadcast, op_error, wrap_dim, dims_of
@@ -44,7 +45,7 @@ class Matmul(Function):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         try:
-            out = np.matmul(a, b)
+            out = threaded_matmul(a, b)
         except ValueError:
             raise _shape_error(ctx.op_name, a.shape, b.shape) from None
         return out if type(out) is np.ndarray else np.asarray(out)   # 1-D @ 1-D: a scalar

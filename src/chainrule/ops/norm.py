@@ -8,10 +8,12 @@ planes of (1, N*C, rest); their affine maps are Tensor ops on the result.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
+from .._threads import row_chunks, run_chunks
 from ..backend import np, scalar_type_name
 from ._util import Tensor, op_error, describe
 from .linalg import einsum
@@ -48,13 +50,13 @@ class BatchNorm(Function):
         xv = x.reshape(ch.view)
         mean = ch.sum_array(xv) / n
         mean_s = ch.spread_array(mean)
-        parts = ch.chunks(x.itemsize)
-        buf = ch.buffer(parts, np.result_type(x, mean))
-        sq_sum = None
-        for r0, r1 in parts:        # chunks that stay in cache: x - mean is never stored whole
-            xc = np.subtract(xv[r0:r1], mean_s, out=buf[:r1 - r0])
-            s = np.einsum("ncl,ncl->c", *(xc.reshape(ch.cube_of(xc)),) * 2)
-            sq_sum = s if sq_sum is None else sq_sum + s
+        dtype = np.result_type(x, mean)
+
+        def centred_squares(r0, r1):    # x - mean of a chunk, never stored whole
+            xc = np.subtract(xv[r0:r1], mean_s, dtype=dtype)
+            return np.einsum("ncl,ncl->c", *(xc.reshape(ch.cube_of(xc)),) * 2)
+
+        sq_sum = ch.run(centred_squares, x.itemsize)
         invstd = 1 / np.sqrt(sq_sum / n + eps)
         if running is not None:
             running_mean, running_var = running
@@ -62,12 +64,15 @@ class BatchNorm(Function):
             running_var[...] = momentum * (sq_sum / (n - 1)) + (1 - momentum) * running_var
         scale_s = ch.spread_array(invstd if weight is None else invstd * weight)
         bias_s = None if bias is None else ch.spread_array(bias)
-        y = np.empty(xv.shape, buf.dtype)
-        for r0, r1 in parts:
+        y = np.empty(xv.shape, dtype)
+
+        def normalise(r0, r1):
             yc = np.subtract(xv[r0:r1], mean_s, out=y[r0:r1])
             yc *= scale_s
             if bias_s is not None:
                 yc += bias_s
+
+        ch.run(normalise, x.itemsize)
         ctx.eps, ctx.mean, ctx.invstd = eps, mean, invstd
         ctx.save_for_backward(x, *(() if weight is None else (weight,)))
         return y.reshape(ch.shape)
@@ -101,16 +106,16 @@ class BatchNorm(Function):
         need_x, need_w, need_b = ctx.needs_input_grad
         x, g = x.reshape(ch.view), g.reshape(ch.view)
         mean_s = ch.spread_array(ctx.mean)
-        parts = ch.chunks(x.itemsize)
-        buf = ch.buffer(parts, np.result_type(x, ctx.mean))
-        g_sum = gxc_sum = None
-        for r0, r1 in parts:
+        dtype = np.result_type(x, ctx.mean)
+
+        def sums(r0, r1):
             gc = g[r0:r1]
-            xc = np.subtract(x[r0:r1], mean_s, out=buf[:r1 - r0])
+            xc = np.subtract(x[r0:r1], mean_s, dtype=dtype)
             cube = ch.cube_of(xc)
-            s1 = np.einsum("ncl->c", gc.reshape(cube))
-            s2 = np.einsum("ncl,ncl->c", gc.reshape(cube), xc.reshape(cube))
-            g_sum, gxc_sum = (s1, s2) if g_sum is None else (g_sum + s1, gxc_sum + s2)
+            return np.stack([np.einsum("ncl->c", gc.reshape(cube)),
+                             np.einsum("ncl,ncl->c", gc.reshape(cube), xc.reshape(cube))])
+
+        g_sum, gxc_sum = ch.run(sums, x.itemsize)
         invstd, k = ctx.invstd, 1.0 / ch.count
         gx = None
         if need_x:
@@ -118,12 +123,15 @@ class BatchNorm(Function):
             xc_s = ch.spread_array(scale * invstd * invstd * gxc_sum * k)
             g_s, scale_s = ch.spread_array(g_sum * k), ch.spread_array(scale)
             gx = np.empty(g.shape, g.dtype)
-            for r0, r1 in parts:
-                xc = np.subtract(x[r0:r1], mean_s, out=buf[:r1 - r0])
+
+            def input_grad(r0, r1):
+                xc = np.subtract(x[r0:r1], mean_s, dtype=dtype)
                 xc *= xc_s
                 gc = np.subtract(g[r0:r1], g_s, out=gx[r0:r1], dtype=g.dtype)
                 gc *= scale_s
                 gc -= xc
+
+            ch.run(input_grad, x.itemsize)
             gx = Tensor._make(gx.reshape(ch.shape))
         return (gx, Tensor._make(gxc_sum * invstd) if need_w else None,
                 Tensor._make(g_sum) if need_b else None)
@@ -145,15 +153,13 @@ class Channels:
         self.rows = self.n > 1
         self.view = (self.n, self.c * self.l) if self.rows else self.cube
 
-    def chunks(self, itemsize: int) -> list:
-        """Ranges [r0, r1) of the first dim of ``view`` of about ``_CHUNK_BYTES`` each."""
-        rows = self.view[0]
-        step = max(1, _CHUNK_BYTES // max(1, itemsize * math.prod(self.view[1:])))
-        return [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)] or [(0, 0)]
-
-    def buffer(self, parts: list, dtype):
-        """Scratch for one chunk of ``view``."""
-        return np.empty((max(r1 - r0 for r0, r1 in parts),) + self.view[1:], dtype)
+    def run(self, fn, itemsize: int):
+        """``fn(r0, r1)`` for ranges [r0, r1) of the first dim of ``view`` of about
+        ``_CHUNK_BYTES`` each, on several threads (``_threads.run_chunks``); the sum of what
+        the calls return, in chunk order (None when they return nothing)."""
+        row = itemsize * math.prod(self.view[1:])
+        out = run_chunks(fn, row_chunks(self.view[0], row, _CHUNK_BYTES), self.view[0] * row)
+        return None if out[0] is None else functools.reduce(np.add, out)
 
     def cube_of(self, chunk) -> tuple:
         """The (n, C, L) shape of a chunk of ``view``."""

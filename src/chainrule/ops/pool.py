@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 import warnings
 
+from .._threads import row_chunks, run_chunks
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np, scalar_type_name
@@ -215,9 +216,8 @@ class Window:
 
     def chunks(self, x) -> list:
         """Ranges of planes of x (-1, H, W) of about ``_CHUNK_BYTES`` each."""
-        planes = math.prod(x.shape[:-2])
-        step = max(1, _CHUNK_BYTES // max(1, math.prod(x.shape[-2:]) * x.itemsize))
-        return [(r0, min(planes, r0 + step)) for r0 in range(0, planes, step)]
+        return row_chunks(math.prod(x.shape[:-2]), math.prod(x.shape[-2:]) * x.itemsize,
+                          _CHUNK_BYTES)
 
     def first_max_masks(self, parts: dict, y):
         """Bool masks (K, *y.shape) from the parts of the padded input and its window maxima:
@@ -282,10 +282,13 @@ class MaxPool2d(Function):
         y = np.empty(x.shape[:-2] + win.out, x.dtype)
         x3, y3 = x.reshape((-1,) + x.shape[-2:]), y.reshape((-1,) + win.out)
         maxima = np.empty_like(y3) if ctx._record else None
-        for r0, r1 in win.chunks(x):
+
+        def chunk(r0, r1):
             win.max({None: x3[r0:r1]}, out=y3[r0:r1])
             if maxima is not None:
                 maxima[r0:r1] = y3[r0:r1]
+
+        run_chunks(chunk, win.chunks(x), x.nbytes)
         if maxima is not None:
             ctx.maxima = maxima.reshape(y.shape)
         return y
@@ -309,9 +312,12 @@ def _max_pool_grad(x, maxima, g, win):
     x3, m3 = x.reshape(-1, h, w), maxima.reshape((-1,) + maxima.shape[-2:])
     g3 = g.reshape(m3.shape)
     dx = (np.empty if win.tiles else np.zeros)(x3.shape, g.dtype)
-    for r0, r1 in win.chunks(x3):
+
+    def chunk(r0, r1):
         masks = win.first_max_masks({None: x3[r0:r1]}, m3[r0:r1])
         _scatter_into({None: dx[r0:r1]}, g3[r0:r1], masks, win)
+
+    run_chunks(chunk, win.chunks(x3), x.nbytes)
     return dx.reshape(x.shape)
 
 
