@@ -39,7 +39,7 @@ import functools
 import itertools
 import math
 
-from .._threads import run_chunks
+from .._threads import matmul as threaded_matmul, run_chunks
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np
@@ -265,7 +265,7 @@ def _conv(x, w, b, geo: _Geometry):
     """y = conv(x, w) + b: (N, Co, *out_size)."""
     n, c = x.shape[:2]
     if geo.full:                    # y[n, o] = sum_{c, t} w[o, c, t] x[n, c, t]
-        y = x.reshape(n, -1) @ w.reshape(w.shape[0], -1).T
+        y = threaded_matmul(x.reshape(n, -1), w.reshape(w.shape[0], -1).T)
         if b is not None:
             y += b
         return y.reshape((n, w.shape[0]) + geo.out_size)
@@ -293,14 +293,16 @@ def _conv_transpose(y, w, b, geo: _Geometry):
     the col2im's."""
     n, c = y.shape[0], w.shape[1] * geo.groups
     if geo.full:                    # x[n, c, t] = sum_o y[n, o] w[o, c, t]
-        out = (y.reshape(n, -1) @ w.reshape(w.shape[0], -1)).reshape((n, c) + geo.in_size)
+        out = threaded_matmul(y.reshape(n, -1), w.reshape(w.shape[0], -1)).reshape(
+            (n, c) + geo.in_size)
     elif geo.flips(w.shape[0], c):
         wf = _flipped_weight(w, geo.groups)
         return _conv(y, wf, b, geo.flipped(_wide(wf, geo.groups)))
     else:
         out = np.empty((n, c) + geo.in_size, y.dtype)
-        for n0, n1 in geo.chunks(n, c, y.itemsize):
-            _conv_transpose_chunk(_grid(y[n0:n1], geo), w, geo, out[n0:n1])
+        run_chunks(lambda n0, n1: _conv_transpose_chunk(_grid(y[n0:n1], geo), w, geo,
+                                                        out[n0:n1]),
+                   geo.chunks(n, c, y.itemsize), blas=True)
     if b is not None:
         out += _per_channel(b, len(geo.in_size))
     return out
@@ -310,11 +312,11 @@ def _conv_weight(x, y, geo: _Geometry):
     """The adjoint of ``conv`` in w: dw[o, (c, t)] = sum_{n, q} y[n, o, q] cols[n, (c, t), q]."""
     n, c = x.shape[:2]
     if geo.full:                    # dw[o, c, t] = sum_n y[n, o] x[n, c, t]
-        return (y.reshape(n, -1).T @ x.reshape(n, -1)).reshape((y.shape[1], c) + geo.kernel)
-    g = geo.groups
-    dw_t = np.zeros((g, c // g * geo.taps, y.shape[1] // g), x.dtype)
-    for n0, n1 in geo.chunks(n, c, x.itemsize):
-        dw_t += _conv_weight_chunk(_cols(x[n0:n1], geo), _grid(y[n0:n1], geo), geo)
+        return threaded_matmul(y.reshape(n, -1).T, x.reshape(n, -1)).reshape(
+            (y.shape[1], c) + geo.kernel)
+    dw_t = _sum_parts(run_chunks(
+        lambda n0, n1: _conv_weight_chunk(_cols(x[n0:n1], geo), _grid(y[n0:n1], geo), geo),
+        geo.chunks(n, c, x.itemsize), blas=True))
     return _weight(dw_t, geo)
 
 
@@ -379,15 +381,16 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
         return (_conv(g, w, None, geo) if need[0] else None,
                 _conv_weight(g, y, geo) if need[1] else None,
                 _bias_grad(g) if need[2] else None)
-    co, groups = y.shape[1], geo.groups
     dy = np.empty(y.shape, y.dtype) if need[0] else None
-    dw_t = np.zeros((groups, c // groups * geo.taps, co // groups), g.dtype) if need[1] else None
-    for n0, n1 in geo.chunks(n, c, g.itemsize):
+
+    def chunk(n0, n1):
         cols = _cols(g[n0:n1], geo)
         if dy is not None:
             _conv_chunk(cols, w, None, geo, dy[n0:n1])
-        if dw_t is not None:
-            dw_t += _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
+        if need[1]:
+            return _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
+
+    dw_t = _sum_parts(run_chunks(chunk, geo.chunks(n, c, g.itemsize), blas=True))
     db = _bias_grad(g) if need[2] else None
     return dy, None if dw_t is None else _weight(dw_t, geo), db
 
