@@ -41,7 +41,8 @@ def torch_cnn(torch, state):
             return self.classifier(self.features(x))
 
     model = CNN()
-    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    if state is not None:       # (None: torch's own initialisation)
+        model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
     return model
 
 
@@ -71,6 +72,7 @@ def main(argv=None):
                 ["chainrule ms", "torch ms", "chainrule/torch", "ratio quartiles"],
                 [[f"{t['a'] * 1e3:.1f}", f"{t['b'] * 1e3:.1f}", f"{t['ratio']:.2f}",
                   f"{t['q1']:.2f}-{t['q3']:.2f}"]])
+
 
 if __name__ == "__main__":
     main()

@@ -9,9 +9,10 @@ come back in chunk order, so reductions add them in the same order as one thread
 
 Chunks that each call a GEMM (convolutions) run with the BLAS single-threaded meanwhile
 (``run_chunks(..., blas=True)``, through threadpoolctl): the threads are then ours, one GEMM
-per chunk, and no idle BLAS thread spins on the core that another chunk needs. Measured on the
-CNN training step (2 cores): 0.72x the time of chunks run one after another with a
-two-threaded BLAS, and 0.65x that of both kinds of threads at once (docs/performance.md).
+per chunk, and no idle BLAS thread spins on the core that another chunk needs (``matmul``
+keeps the BLAS's threads away from chainrule's passes in general). The CNN training step on 2
+cores takes about 0.8x its one-thread time (``python -m benchmarks.threads``,
+docs/performance.md).
 
 ``set_num_threads``/``get_num_threads`` are torch's. The default is torch's too: the
 ``OMP_NUM_THREADS`` environment variable when set, else the CPUs this process may run on.
