@@ -151,3 +151,24 @@ def test_elementwise_and_norm_bitwise_equal_across_threads(threads):
         results.append([t.detach().numpy() for t in (y, p, xi.grad, w.grad, b.grad)])
     for a, b in zip(*results):
         assert np.array_equal(a, b)
+
+
+def _parallel_sum_in_child(queue):
+    chunks = [(i, i + 1) for i in range(16)]
+    queue.put(sum(_threads.run_chunks(lambda a, b: a, chunks)))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_threads_work_in_a_forked_child(threads):
+    """A forked child has none of its parent's helper threads: the pool is made again there
+    instead of waiting forever on threads that do not exist."""
+    import multiprocessing
+    threads(2)
+    _threads.run_chunks(lambda a, b: a, [(0, 1), (1, 2)])        # the parent's pool exists
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_parallel_sum_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == sum(range(16))
