@@ -49,7 +49,7 @@ class Size(tuple):
 class Tensor:
     """A multi-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_hooks", "_ver", "_name",
+    __slots__ = ("_data", "grad", "requires_grad", "grad_fn", "_hooks", "_vc", "_name",
                  "__weakref__")
     __array_priority__ = 1000          # ndarray op Tensor -> Tensor's reflected operator
 
@@ -77,7 +77,7 @@ class Tensor:
         self.requires_grad = False
         self.grad_fn = None
         self._hooks = None
-        self._ver = 0
+        self._vc = [0]
         self._name = None
         if requires_grad:
             self.requires_grad_(True)
@@ -91,7 +91,7 @@ class Tensor:
         t.requires_grad = requires_grad
         t.grad_fn = grad_fn
         t._hooks = None
-        t._ver = 0
+        t._vc = [0]             # the version counter, shared by tensors of the same memory
         t._name = None
         return t
 
@@ -269,8 +269,11 @@ class Tensor:
         return format(repr(self), spec)
 
     def detach(self) -> "Tensor":
-        """The same values, cut from the graph (shares memory)."""
-        return Tensor._make(self._data)
+        """The same values, cut from the graph (shares memory, and the version counter: an
+        in-place change through the result is seen by backward, as in torch)."""
+        t = Tensor._make(self._data)
+        t._vc = self._vc
+        return t
 
     def detach_(self) -> "Tensor":
         self.grad_fn = None
@@ -484,22 +487,20 @@ class Tensor:
             self._data = result._data.astype(self._data.dtype, copy=False)
             self.grad_fn = result.grad_fn
             self.requires_grad = True
-            self._ver += 1                  # the old array is untouched: nothing to flag
+            # new memory: a counter of its own (the old array, and whatever saved it, is
+            # untouched), the version still counting up
+            self._vc = [self._vc[0] + 1]
         return self
 
     @property
     def _version(self) -> int:
-        """How many in-place ops changed this tensor (saved tensors are checked against it)."""
-        return self._ver
+        """How many in-place ops changed this tensor's memory, through it or through any tensor
+        sharing its counter (views, detach()); saved tensors are checked against it."""
+        return self._vc[0]
 
     @_version.setter
     def _version(self, v: int) -> None:
-        # bumped after writing into self._data: if the node that made self saved that very
-        # array (its output), its backward must now raise instead of using the new values
-        self._ver = v
-        node = self.grad_fn
-        if node is not None and node._out is self._data:
-            node._out_written = v
+        self._vc[0] = v
 
     def _snapshot(self, op: str) -> "Tensor":
         """The tensor an in-place op computes from (checks torch's rule for leaves)."""
@@ -509,7 +510,7 @@ class Tensor:
         if not grad_mode._state[0]:
             return self
         t = Tensor._make(self._data, self.requires_grad, self.grad_fn)
-        t._ver = self._ver
+        t._vc = self._vc
         return t
 
 

@@ -334,8 +334,6 @@ def test_grad_mutation_does_not_leak_into_user_gradient():
     np.testing.assert_allclose(npg(g), [1.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason="version counters are per Tensor, not shared with "
-                                       "detach()/views of the same memory as in torch")
 def test_modifying_saved_tensor_through_detach_raises():
     x = leaf([1.0, 2.0])
     c = cr.tensor([3.0, 4.0], dtype=cr.float64)
@@ -345,8 +343,6 @@ def test_modifying_saved_tensor_through_detach_raises():
         y.sum().backward()
 
 
-@pytest.mark.xfail(strict=True, reason="version counters are per Tensor, not shared with "
-                                       "detach()/views of the same memory as in torch")
 def test_modifying_saved_tensor_through_view_raises():
     x = leaf([1.0, 2.0])
     h = x * 1

@@ -40,7 +40,8 @@ class Function:
     _record = False             # True while forward runs for a node of the graph
     _saved = ()
     _out = None
-    _out_written = 0            # the output's version once written in place (saved output)
+    _out_vc = None              # a saved output's version counter and its version then
+    _out_version = 0
     _out_shape: tuple = ()
     _out_dtype = None
     _hooks = None               # Tensor.register_hook on this node's output
@@ -91,7 +92,10 @@ class Function:
             if record:
                 ctx._pending = [out if a is raw else a for a in ctx._pending]
         if not record:
-            return Tensor._make(out)
+            result = Tensor._make(out)
+            if getattr(out, "base", None) is not None or any(a is out for a in arrays):
+                _share_version(result, inputs)
+            return result
         ctx.next = tuple([(t.grad_fn or t) if isinstance(t, Tensor) and t.requires_grad else None
                           for t in inputs])
         ctx._out_shape = out.shape
@@ -99,9 +103,14 @@ class Function:
         pending = ctx._pending
         del ctx._pending
         ctx._record = False
+        result = Tensor._make(out, True, ctx)
+        if getattr(out, "base", None) is not None or any(a is out for a in arrays):
+            _share_version(result, inputs)
         if pending:
             ctx._saved = tuple([_resolve(a, inputs, out, ctx) for a in pending])
-        return Tensor._make(out, True, ctx)
+            if ctx._out is not None:
+                ctx._out_vc, ctx._out_version = result._vc, result._vc[0]
+        return result
 
     def save_for_backward(ctx, *arrays) -> None:
         """Keep arrays for backward (only when a graph is being recorded).
@@ -122,13 +131,13 @@ class Function:
         for s in saved:
             if s is _OUTPUT:
                 t = Tensor._make(ctx._out, True, ctx)
-                if ctx._out_written:        # written in place (see Tensor._version)
-                    t._ver = ctx._out_written
-                    raise _modified(ctx, t, 0)
+                t._vc = ctx._out_vc
+                if t._vc[0] != ctx._out_version:      # written in place since
+                    raise _modified(ctx, t, ctx._out_version)
                 out.append(t)
             elif type(s) is tuple:
                 t, version = s
-                if t._ver != version:
+                if t._vc[0] != version:
                     raise _modified(ctx, t, version)
                 out.append(t)
             else:
@@ -200,13 +209,31 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
+def _memory_owner(a):
+    """The array that owns ``a``'s memory (``a`` itself when it is not a view)."""
+    while isinstance(getattr(a, "base", None), _np.ndarray):
+        a = a.base
+    return a
+
+
+def _share_version(result, inputs) -> None:
+    """A view of an input's memory (a reshape, slice, transpose, ... or the input's array
+    itself) shares that input's version counter, as torch's views do: writing through either
+    is seen by whatever saved the other."""
+    owner = _memory_owner(result._data)
+    for t in inputs:
+        if isinstance(t, Tensor) and _memory_owner(t._data) is owner:
+            result._vc = t._vc
+            return
+
+
 def _resolve(a, inputs, out, ctx):
     if a is out:
         ctx._out = out
         return _OUTPUT
     for t in inputs:
         if isinstance(t, Tensor) and t._data is a:
-            return (t, t._ver)
+            return (t, t._vc[0])
     if isinstance(a, _SCALARS):             # a number: saved as a 0-d array constant
         return _np.asarray(a)
     return a
