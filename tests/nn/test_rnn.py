@@ -67,6 +67,11 @@ SEQUENCE_CONFIGS = [
     ("nn.LSTM(4, 6, num_layers=2, bias=False, batch_first=True)", True, True, True),
     ("nn.LSTM(4, 6, num_layers=2, bidirectional=True)", False, False, True),
     ("nn.LSTM(4, 6)", False, False, False),
+    ("nn.LSTM(4, 6, proj_size=3)", True, False, True),
+    ("nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True, proj_size=2)", True,
+     True, True),
+    ("nn.LSTM(4, 6, bias=False, proj_size=4)", False, False, True),
+    ("nn.LSTM(4, 6, num_layers=2, proj_size=5)", True, False, False),
     ("nn.GRU(4, 6)", True, False, False),
     ("nn.GRU(4, 6, num_layers=3, bidirectional=True)", True, False, True),
     ("nn.GRU(4, 6, num_layers=2, bias=False, batch_first=True)", True, True, True),
@@ -86,13 +91,13 @@ def test_sequence_parity_with_torch(torch, ctor, batched, batch_first, with_stat
     rng = np.random.default_rng(len(ctor))
     lstm = "LSTM" in ctor
     dirs = 2 if t_mod.bidirectional else 1
+    lead = (t_mod.num_layers * dirs,) + ((BATCH,) if batched else ())
     if batched:
         x = _rand(rng, BATCH, SEQ, IN) if batch_first else _rand(rng, SEQ, BATCH, IN)
-        state_shape = (t_mod.num_layers * dirs, BATCH, HID)
     else:
         x = _rand(rng, SEQ, IN)
-        state_shape = (t_mod.num_layers * dirs, HID)
-    states = [_rand(rng, *state_shape) for _ in range(2 if lstm else 1)] if with_state else []
+    sizes = [getattr(t_mod, "proj_size", 0) or HID, HID][:2 if lstm else 1]    # h's, c's
+    states = [_rand(rng, *lead, size) for size in sizes] if with_state else []
     c_res, c_grads = _run(cr, c_mod, x, states, lstm)
     t_res, t_grads = _run(torch, t_mod, x, states, lstm)
     for k, (c, t) in enumerate(zip(c_res, t_res)):
@@ -356,7 +361,8 @@ def test_no_grad_forward_builds_no_graph():
     ("GRU(3, 4, num_layers=0)", ValueError, "num_layers must be greater than zero"),
     ("RNN(3, 4.0)", TypeError, "hidden_size should be of type int"),
     ("RNN(3, 4, nonlinearity='sigmoid')", ValueError, "Unknown nonlinearity 'sigmoid'"),
-    ("LSTM(3, 4, proj_size=2)", NotImplementedError, "proj_size"),
+    ("LSTM(3, 4, proj_size=4)", ValueError, "proj_size has to be smaller than hidden_size"),
+    ("RNNBase('GRU', 3, 4, proj_size=2)", ValueError, "only supported for LSTM"),
     ("LSTM(3, 4, proj_size=-1)", ValueError, "proj_size should be a positive integer"),
     ("RNNCell(3, 4, nonlinearity='gelu')", ValueError, "Unknown nonlinearity 'gelu'"),
     ("GRUCell(3, -2)", ValueError, "hidden_size must be greater than zero"),

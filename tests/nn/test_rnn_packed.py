@@ -68,6 +68,8 @@ CASES = [
     ("nn.LSTM(3, 4, num_layers=2, bidirectional=True)", (3, 5, 1, 3), False, True),
     ("nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)", (4, 4, 2), True,
      False),
+    ("nn.LSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2)", (3, 5, 1, 3), False,
+     True),
     ("nn.GRU(3, 4, num_layers=2, bidirectional=True)", (2, 4, 4, 1, 3), False, False),
     ("nn.GRU(3, 4, batch_first=True)", (3, 1, 3), False, True),
     ("nn.RNN(3, 4, bidirectional=True, batch_first=True)", (1, 4, 2, 4), False, True),
@@ -85,8 +87,8 @@ def test_packed_forward_and_backward_match_torch(torch, ctor, lengths, enforce_s
     steps, batch = max(lengths), len(lengths)
     padded = rng.standard_normal((steps, batch, IN))
     count = t_mod.num_layers * (2 if t_mod.bidirectional else 1)
-    states = ([rng.standard_normal((count, batch, HID)) for _ in range(2 if lstm else 1)]
-              if with_states else [])
+    sizes = [getattr(t_mod, "proj_size", 0) or HID, HID][:2 if lstm else 1]     # h's, c's
+    states = [rng.standard_normal((count, batch, size)) for size in sizes] if with_states else []
     kw = dict(lstm=lstm, batch_first=t_mod.batch_first, enforce_sorted=enforce_sorted)
     c_out, c_fin, c_grads = _run(cr, R, c_mod, padded, lengths, states, **kw)
     t_out, t_fin, t_grads = _run(torch, torch.nn.utils.rnn, t_mod, padded, lengths, states,
@@ -100,8 +102,8 @@ def test_packed_forward_and_backward_match_torch(torch, ctor, lengths, enforce_s
         if c_idx is not None:
             np.testing.assert_array_equal(c_idx.numpy(), t_idx.numpy())
     assert len(c_fin) == len(t_fin) == (2 if lstm else 1)
-    for c, t in zip(c_fin, t_fin):
-        assert tuple(c.shape) == tuple(t.shape) == (count, batch, HID)
+    for c, t, size in zip(c_fin, t_fin, sizes):
+        assert tuple(c.shape) == tuple(t.shape) == (count, batch, size)
         np.testing.assert_allclose(_np(c), _np(t), rtol=1e-10, atol=1e-12)
     assert len(c_grads) == len(t_grads)
     for c, t in zip(c_grads, t_grads):

@@ -97,6 +97,26 @@ def _cell_case(name, mode, **kw):
     return OpCase(name, _cell(mode, **kw), _cell_inputs(mode, **kw), torch_fn=torch_fn)
 
 
+P_ = 1      # the projection size of the LSTM cases with projections (torch's proj_size)
+
+
+def _lstm_proj(name, layers=1, bidirectional=False, bias=True, gradgradcheck=True):
+    """torch.lstm with projections: each layer and direction's w_hr (P, H) after its biases,
+    w_hh (4H, P), h0 (L*D, B, P), c0 (L*D, B, H)."""
+    dirs = 2 if bidirectional else 1
+
+    def fn(T, x, h0, c0, *params):
+        out = T.lstm(x, (h0, c0), list(params), bias, layers, 0.0, False, bidirectional, False)
+        return _flat(T, out)
+    g, params = 4 * H_, []
+    for layer in range(layers):
+        size = I_ if layer == 0 else P_ * dirs
+        for _ in range(dirs):
+            params += [F(g, size), F(g, P_)] + ([F(g), F(g)] if bias else []) + [F(P_, H_)]
+    inputs = (F(T_, B_, I_), F(layers * dirs, B_, P_), F(layers * dirs, B_, H_)) + tuple(params)
+    return OpCase(name, fn, inputs, gradgradcheck=gradgradcheck)
+
+
 def _db_inputs(mode, bidirectional=True):
     return (F(200, grad=False),) + _seq_inputs(mode, bidirectional=bidirectional)
 
@@ -110,6 +130,10 @@ CASES = [
           gradgradcheck=False),
     # second order of stacked layers is that of each layer (checked above): first order only
     _case("lstm.two_layers", "lstm", layers=2, bidirectional=True, gradgradcheck=False),
+    _lstm_proj("lstm.projections"),
+    _lstm_proj("lstm.projections_no_bias", bias=False),
+    _lstm_proj("lstm.projections_two_layers_bidirectional", layers=2, bidirectional=True,
+               gradgradcheck=False),
     _case("gru", "gru"),
     _case("gru.zero_state", "gru", h0=False, batch_first=True),
     _case("gru.no_bias", "gru", bias=False),

@@ -74,9 +74,12 @@ class RNNBase(Module):
         if proj_size < 0:
             raise ValueError(f"{name}: proj_size should be a positive integer or zero to "
                              f"disable projections, got {proj_size}")
-        if proj_size > 0:
-            raise NotImplementedError(f"{name}: proj_size > 0 (LSTM with projections) is not "
-                                      f"supported by chainrule, got proj_size={proj_size}")
+        if proj_size > 0 and mode != "LSTM":
+            raise ValueError(f"{name}: proj_size argument is only supported for LSTM, not RNN "
+                             f"or GRU (got proj_size={proj_size})")
+        if proj_size >= hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size (got "
+                             f"proj_size={proj_size}, hidden_size={hidden_size})")
         self.mode = mode
         self.input_size = input_size
         self.hidden_size = hidden_size
@@ -88,16 +91,19 @@ class RNNBase(Module):
         self.proj_size = proj_size
         directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        real_hidden = proj_size if proj_size > 0 else hidden_size      # h's size
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(directions):
-                layer_input = input_size if layer == 0 else hidden_size * directions
+                layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
                 shapes = [("weight_ih", (gate_size, layer_input)),
-                          ("weight_hh", (gate_size, hidden_size))]
+                          ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 names = []
                 for pname, shape in shapes:
                     full = f"{pname}_l{layer}{suffix}"
@@ -119,7 +125,7 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """The parameters per layer and direction: [[w_ih, w_hh, b_ih, b_hh], ...]."""
+        """The parameters per layer and direction: [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...]."""
         return [[getattr(self, n) for n in names] for names in self._all_weights]
 
     def flatten_parameters(self) -> None:
@@ -150,17 +156,20 @@ class RNNBase(Module):
                                f"{self.input_size}, got {x.shape[-1]} ({what} of shape "
                                f"{_shape(x)})")
 
-    def _check_state(self, state, label: str, batched: bool, batch: int) -> Tensor:
-        """Check one initial state; returns it as 3-D (layers * dirs, N, H)."""
+    def _check_state(self, state, label: str, batched: bool, batch: int,
+                     size: int | None = None) -> Tensor:
+        """Check one initial state of ``size`` features (default hidden_size); returns it as
+        3-D (layers * dirs, N, size)."""
         name = type(self).__name__
         if not isinstance(state, Tensor):
             raise TypeError(f"{name}: expected {label} to be a Tensor, got "
                             f"{type(state).__name__}")
         count = self.num_layers * (2 if self.bidirectional else 1)
+        size = self.hidden_size if size is None else size
         if batched:
-            expected = (count, batch, self.hidden_size)
+            expected = (count, batch, size)
         else:
-            expected = (count, self.hidden_size)
+            expected = (count, size)
         if state.dim() != len(expected):
             kind = "batched 3-D" if batched else "unbatched 2-D"
             raise RuntimeError(f"{name}: For {kind} input, {label} should also be "
@@ -194,7 +203,8 @@ class RNNBase(Module):
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise TypeError(f"LSTM: expected hx to be a tuple (h_0, c_0) of two "
                                 f"Tensors, got {type(hx).__name__}")
-            return (self._check_state(hx[0], "hx[0]", batched, batch),
+            return (self._check_state(hx[0], "hx[0]", batched, batch,
+                                      self.proj_size or self.hidden_size),
                     self._check_state(hx[1], "hx[1]", batched, batch))
         return self._check_state(hx, "hx", batched, batch)
 
@@ -306,7 +316,10 @@ class LSTM(RNNBase):
     """LSTM, gates (i, f, g, o):
         i, f, o = sigma(x W_i* + h W_h* + b), g = tanh(...), c' = f c + i g, h' = o tanh(c').
     forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n)) with torch's shapes (see RNN).
-    ``proj_size`` must be 0 (projections are not supported)."""
+    ``proj_size`` P > 0 (LSTM with projections, Sak et al. 2014): h' = (o tanh(c')) W_hr^T
+    with a parameter ``weight_hr_l{k}`` (P, H); h_0, h_n and the output have P features, c_0
+    and c_n H. That recurrence runs in Tensor ops, a graph node per step (the fused layer
+    serves proj_size 0)."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0,

@@ -810,19 +810,23 @@ def _sequence(op, mode, input, hx, params, has_biases, num_layers, dropout, trai
     dirs = 2 if bidirectional else 1
     per = 4 if has_biases else 2
     params = list(params)
+    # an LSTM with projections has a fifth (third) tensor per layer and direction: w_hr
+    proj = mode == "lstm" and len(params) == num_layers * dirs * (per + 1)
+    per += proj
     if len(params) != num_layers * dirs * per:
         raise op_error(RuntimeError, f"{op}: expected {num_layers * dirs * per} parameter "
                                      f"tensors ({num_layers} layers x {dirs} directions x "
                                      f"{per}), got {len(params)}")
     for k, p in enumerate(params):
         _check_tensor(p, op, f"params[{k}]")
-    hidden = params[1]._data.shape[-1]
+    hidden = params[0]._data.shape[0] // gates if proj else params[1]._data.shape[-1]
+    out_size = params[per - 1]._data.shape[0] if proj else hidden     # h's size
     x_shape = input._data.shape
     seq, batch = (x_shape[1], x_shape[0]) if batch_first else x_shape[:2]
     if seq == 0:
         raise op_error(RuntimeError, f"{op}: expected a sequence length larger than 0, got "
                                      f"input {describe(input)}")
-    states = _initial_states(op, mode, hx, num_layers * dirs, batch, hidden, input)
+    states = _initial_states(op, mode, hx, num_layers * dirs, batch, (out_size, hidden), input)
     _check_dtypes(op, input, [(f"params[{k}]", p) for k, p in enumerate(params)]
                   + [("hx", s) for s in states if s is not None])
     x = input.transpose(0, 1) if batch_first else input    # time-major (a view)
@@ -832,20 +836,30 @@ def _sequence(op, mode, input, hx, params, has_biases, num_layers, dropout, trai
         outs = []
         for d in range(dirs):
             k = layer * dirs + d
-            w_ih, w_hh, b_ih, b_hh = (params[k * per:(k + 1) * per] + [None, None])[:4]
+            group = params[k * per:(k + 1) * per]
+            w_hr = group.pop() if proj else None
+            w_ih, w_hh, b_ih, b_hh = (group + [None, None])[:4]
             if w_ih._data.shape != (gates * hidden, size) or \
-                    w_hh._data.shape != (gates * hidden, hidden):
+                    w_hh._data.shape != (gates * hidden, out_size):
                 raise op_error(RuntimeError, f"{op}: layer {layer}{' reverse' if d else ''}: "
                                              f"expected w_ih {(gates * hidden, size)} and w_hh "
-                                             f"{(gates * hidden, hidden)}, got {describe(w_ih)} "
-                                             f"and {describe(w_hh)}")
+                                             f"{(gates * hidden, out_size)}, got "
+                                             f"{describe(w_ih)} and {describe(w_hh)}")
+            if proj and w_hr._data.shape != (out_size, hidden):
+                raise op_error(RuntimeError, f"{op}: layer {layer}: expected w_hr of shape "
+                                             f"{(out_size, hidden)}, got {describe(w_hr)}")
             for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
                 if b is not None and b._data.shape != (gates * hidden,):
                     raise op_error(RuntimeError, f"{op}: layer {layer}: expected {name} of "
                                                  f"shape {(gates * hidden,)}, got {describe(b)}")
-            h0 = _state(states[0], k, batch, hidden, input)
+            h0 = _state(states[0], k, batch, out_size, input)
             if mode == "gru":
                 out = GRULayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, reverse=bool(d))
+            elif proj:
+                c0 = _state(states[1], k, batch, hidden, input)
+                out, c_last = _lstm_projected_layer(x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0,
+                                                    reverse=bool(d))
+                c_n.append(c_last)
             elif mode == "lstm":
                 c0 = _state(states[1], k, batch, hidden, input)
                 y = LSTMLayer.apply(x, w_ih, w_hh, b_ih, b_hh, h0, c0, reverse=bool(d))
@@ -863,8 +877,25 @@ def _sequence(op, mode, input, hx, params, has_biases, num_layers, dropout, trai
     return output, stack(h_n), (stack(c_n) if mode == "lstm" else None)
 
 
-def _initial_states(op, mode, hx, count, batch, hidden, input):
-    """The (h0,) or (h0, c0) tensors (count, B, H), or None for zeros, checked."""
+def _lstm_projected_layer(x, w_ih, w_hh, b_ih, b_hh, w_hr, h0, c0, reverse: bool):
+    """One direction of an LSTM layer with projections (torch's proj_size), in Tensor ops:
+    G_t = x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh, then ``LSTMPointwise`` gives o tanh(c_t)
+    and c_t, and h_t = (o tanh(c_t)) W_hr^T (B, P). A graph node per step (slower than the
+    fused ``LSTMLayer``, and differentiable to any order). Returns (h_1 .. h_T as (T, B, P),
+    the last step's c (B, H))."""
+    seq = x._data.shape[0]
+    pre = _project(x, w_ih, b_ih)               # every step's input projection at once
+    h, c, outs = h0, c0, [None] * seq
+    for t in (range(seq - 1, -1, -1) if reverse else range(seq)):
+        y = LSTMPointwise.apply(pre[t] + _linear(h, w_hh, b_hh), c)
+        c = y[1]
+        h = outs[t] = mm(y[0], w_hr.t())
+    return stack(outs), c
+
+
+def _initial_states(op, mode, hx, count, batch, sizes, input):
+    """The (h0,) or (h0, c0) tensors (count, B, size), or None for zeros, checked; ``sizes``
+    (h's, c's): they differ in an LSTM with projections."""
     if mode == "lstm":
         if hx is None:
             hx = (None, None)
@@ -875,11 +906,11 @@ def _initial_states(op, mode, hx, count, batch, hidden, input):
     else:
         hx = (hx,)
         names = ("hx",)
-    want = (count, batch, hidden)
-    for name, s in zip(names, hx):
+    for name, s, size in zip(names, hx, sizes):
         if s is None:
             continue
         _check_tensor(s, op, name)
+        want = (count, batch, size)
         if s._data.shape != want:
             raise op_error(RuntimeError, f"{op}: expected {name} of shape {want} for input "
                                          f"{describe(input)}, got {describe(s)}")
@@ -914,7 +945,9 @@ def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirect
 def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
          batch_first):
     """A multi-layer LSTM (torch.lstm): per layer and direction, lstm_cell over the sequence.
-    hx = (h0, c0), each (layers * dirs, B, H); returns (output, h_n, c_n)."""
+    hx = (h0, c0), each (layers * dirs, B, H); returns (output, h_n, c_n). With projections
+    (torch's proj_size P), ``params`` holds w_hr (P, H) after each layer and direction's
+    biases, w_hh is (4H, P), h0, h_n and the output have P features and c0, c_n H."""
     return _sequence("lstm", "lstm", input, hx, params, has_biases, num_layers, dropout, train,
                      bidirectional, batch_first)
 
