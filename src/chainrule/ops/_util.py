@@ -1,6 +1,7 @@
 """Helpers shared by every op family: method attachment, type promotion, un-broadcasting."""
 from __future__ import annotations
 
+import math
 import numbers
 
 from ..backend import np, get_default_dtype, from_np_dtype
@@ -9,6 +10,34 @@ from ..autograd.function import op_error
 
 __all__ = ["tensor_method", "unbroadcast", "binary_operands", "to_tensor", "wrap_dim",
            "dims_of", "op_error", "Tensor", "np", "describe"]
+
+
+# integer types of each itemsize, for ``select``'s bitwise form
+_BITS = {2: np.int16, 4: np.int32, 8: np.int64}
+_SELECT_MIN = 1 << 12
+
+
+def select(cond, a, b):
+    """``np.where(cond, a, b)`` (arrays or scalars, broadcast), exactly, without branches.
+
+    np.where branches per element: on a mask without long runs (ReLU-like masks, random
+    signs) half its branches mispredict, and it runs about 25x slower than an add (NumPy 2.4,
+    float32). Large numeric operands instead take a bitwise select on their bits,
+    r = (a & m) | (b & ~m) with m = -cond as integers of the same width: six streaming passes,
+    every bit of the chosen value kept (NaN payloads, -0.0, infinities)."""
+    dt = np.result_type(a, b)
+    shape = np.broadcast_shapes(np.shape(cond), np.shape(a), np.shape(b))
+    it = _BITS.get(dt.itemsize)
+    if it is None or dt.kind not in "fiu" or math.prod(shape) < _SELECT_MIN:
+        return np.where(cond, a, b)
+    ia, ib = np.asarray(a, dt).view(it), np.asarray(b, dt).view(it)
+    m = np.negative(np.asarray(cond).astype(it))
+    r = np.empty(shape, it)
+    np.bitwise_and(ia, m, out=r)
+    np.invert(m, out=m)
+    r |= np.bitwise_and(ib, m, out=m) if m.shape == np.broadcast_shapes(m.shape, ib.shape) \
+        else np.bitwise_and(ib, m)
+    return r.view(dt)
 
 
 def tensor_method(fn=None, *, name: str | None = None):

@@ -8,7 +8,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function
 from .._threads import map_flat
 from ..backend import np
-from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error)
+from ._util import (Tensor, binary_operands, tensor_method, unbroadcast, op_error, select)
 
 __all__ = [
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "floor_divide",
@@ -163,7 +163,7 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
         ctx.shapes = (a.shape, b.shape)
-        return np.where(cond, a, b)
+        return select(cond, a, b)
 
     def backward(ctx, grad):
         (cond,) = ctx.saved_tensors
@@ -192,17 +192,22 @@ class Lerp(Function):
 
 
 class Xlogy(Function):
-    """z = x log(y) (0 where x == 0);  dz/dx = log(y), dz/dy = x / y."""
+    """z = x log(y) (0 where x == 0);  dz/dx = log(y) (0 where x == 0 and y <= 0, as torch),
+    dz/dy = x / y."""
 
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(x == 0, np.zeros((), x.dtype), x * np.log(y))
+            return select(x == 0, np.zeros((), x.dtype), x * np.log(y))
 
     def backward(ctx, grad):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = unbroadcast(grad * xlogy(x != 0, y), x._data.shape) if nx else None
+        gx = None
+        if nx:
+            undefined = (x._data == 0) & (y._data <= 0)
+            gx = unbroadcast(where(undefined, grad.new_zeros(()), xlogy(grad, y)),
+                             x._data.shape)
         gy = unbroadcast(grad * x / y, y._data.shape) if ny else None
         return gx, gy
 
@@ -813,7 +818,7 @@ class Elu(Function):
     def forward(ctx, x, alpha, scale=1.0):
         ctx.alpha, ctx.scale = alpha, scale
         ctx.save_for_backward(x)
-        return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        return scale * select(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
 
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
