@@ -8,18 +8,19 @@ from the same initial weights.
   channels (ConvTranspose2d + BatchNorm generator, Conv2d + BatchNorm discriminator), batch 128
   of 28 x 28 images, one discriminator step and one non-saturating generator step, Adam.
 
-    python -m benchmarks.gan [--repeats 10] [--hidden 128]
+    python -m benchmarks.gan [--rounds 8] [--hidden 128]
 
-Prints milliseconds per generator iteration and the ratio chainrule/torch.
+The two libraries run in alternating blocks of iterations (``_harness.paired_times``). Prints
+the median milliseconds per generator iteration, the median of the per-round ratios
+chainrule/torch and their quartiles.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
-from ._harness import (machine, median_time, print_table, reexec_with_allocator_settings,
+from ._harness import (machine, paired_times, print_table, reexec_with_allocator_settings,
                        setup_torch)
 
 
@@ -100,7 +101,8 @@ def _torch_step(torch, kind: str, G, D, real, latent: int):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=8,
+                    help="alternating blocks of chainrule and torch iterations")
     ap.add_argument("--hidden", type=int, default=128)
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
@@ -108,39 +110,35 @@ def main(argv=None):
     from chainrule.train_gan import GANTrainConfig, build_gan
 
     rng = np.random.default_rng(0)
-    work = {"toy": ("wgan-gp", "ring8", 256, {"hidden": [args.hidden] * 3}, 2),
-            "dcgan": ("nsgan", "fashion-mnist", 128, {"channels": 32}, 100)}
-    reals, states, mine = {}, {}, {}
-    for kind, (variant, data, batch, model_args, _) in work.items():   # NumPy timings first
+    # kind: variant, data, batch, model arguments, latent size, iterations per block
+    work = {"toy": ("wgan-gp", "ring8", 256, {"hidden": [args.hidden] * 3}, 2, 4),
+            "dcgan": ("nsgan", "fashion-mnist", 128, {"channels": 32}, 100, 2)}
+    torch = setup_torch()
+    rows = []
+    for kind, (variant, data, batch, model_args, latent, block) in work.items():
         cr.manual_seed(0)
         config = GANTrainConfig(variant, data, batch_size=batch, model_args=model_args,
                                 out="unused")
         G, D, gan = build_gan(config)
-        states[kind] = [{k: v.numpy().copy() for k, v in net.state_dict().items()}
-                        for net in (G, D)]
         shape = (batch, 2) if kind == "toy" else (batch, 1, 28, 28)
-        reals[kind] = rng.uniform(-1, 1, shape).astype(np.float32)
-        real = cr.from_numpy(reals[kind])
-        mine[kind] = median_time(lambda gan=gan, real=real: gan.step(real), args.repeats,
-                                 warmup=2)
-    time.sleep(0.2)
-    torch = setup_torch()
-    rows = []
-    for kind, (variant, _, batch, _, latent) in work.items():
+        real = rng.uniform(-1, 1, shape).astype(np.float32)
         torch.manual_seed(0)
-        G, D = _torch_nets(torch, kind, args.hidden)
-        for net, state in zip((G, D), states[kind]):
-            net.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
-        step = _torch_step(torch, kind, G, D, torch.from_numpy(reals[kind]), latent)
-        t_th = median_time(step, args.repeats, warmup=2)
+        tG, tD = _torch_nets(torch, kind, args.hidden)
+        for net, mine in zip((tG, tD), (G, D)):
+            net.load_state_dict({k: torch.from_numpy(v.numpy().copy())
+                                 for k, v in mine.state_dict().items()})
+        real_cr = cr.from_numpy(real)
+        t = paired_times(lambda gan=gan, real_cr=real_cr: gan.step(real_cr),
+                         _torch_step(torch, kind, tG, tD, torch.from_numpy(real), latent),
+                         rounds=args.rounds, block=block, warmup=2)
         name = f"{variant} {'toy MLP' if kind == 'toy' else 'DCGAN'}"
-        rows.append([name, str(batch), f"{mine[kind] * 1e3:.1f}", f"{t_th * 1e3:.1f}",
-                     f"{mine[kind] / t_th:.2f}"])
+        rows.append([name, str(batch), f"{t['a'] * 1e3:.1f}", f"{t['b'] * 1e3:.1f}",
+                     f"{t['ratio']:.2f}", f"{t['q1']:.2f}-{t['q3']:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}")
     print_table("one generator iteration (wgan-gp: 5 critic steps with the gradient penalty; "
-                "nsgan: 1 discriminator step)",
-                ["workload", "batch", "chainrule ms", "torch ms", "chainrule/torch"], rows)
-
+                f"nsgan: 1 discriminator step; {args.rounds} alternating rounds)",
+                ["workload", "batch", "chainrule ms", "torch ms", "chainrule/torch",
+                 "ratio quartiles"], rows)
 
 if __name__ == "__main__":
     main()

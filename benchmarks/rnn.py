@@ -2,19 +2,20 @@
 batch 128, batch_first, a Linear(128, 10) head on the last step's output, cross-entropy, Adam):
 chainrule vs PyTorch eager in one run, the same modules with the same initial weights.
 
-    python -m benchmarks.rnn [--repeats 20] [--batch 128] [--seq 28] [--hidden 128]
+    python -m benchmarks.rnn [--rounds 12] [--block 5] [--batch 128] [--seq 28] [--hidden 128]
 
-Prints milliseconds per step and the ratio chainrule/torch (issue target: <= 1.5).
+The two libraries run in alternating blocks of steps (``_harness.paired_times``). Prints the
+median milliseconds per step, the median of the per-round ratios chainrule/torch (issue
+target: <= 1.5) and their quartiles.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from ._harness import (adam_classifier_step, reexec_with_allocator_settings, setup_torch,
-                       median_time, machine, print_table)
+                       paired_times, machine, print_table)
 
 INPUT, CLASSES = 28, 10
 KINDS = ("LSTM", "GRU")
@@ -44,7 +45,9 @@ def _model(lib, kind: str, hidden: int):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=12,
+                    help="alternating blocks of chainrule and torch steps")
+    ap.add_argument("--block", type=int, default=5, help="steps per block")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seq", type=int, default=28)
     ap.add_argument("--hidden", type=int, default=128)
@@ -53,30 +56,27 @@ def main(argv=None):
     import chainrule as cr
 
     x_np, y_np = _data(args.batch, args.seq)
-    states, mine = {}, {}
-    for kind in KINDS:                  # all NumPy-side timings first (see setup_torch)
-        cr.manual_seed(0)
-        model = _model(cr, kind, args.hidden)
-        states[kind] = {k: v.numpy().copy() for k, v in model.state_dict().items()}
-        mine[kind] = median_time(adam_classifier_step(cr, model, cr.from_numpy(x_np),
-                                                      cr.from_numpy(y_np)),
-                                 args.repeats, warmup=3)
-    time.sleep(0.2)
     torch = setup_torch()
     rows = []
     for kind in KINDS:
+        cr.manual_seed(0)
+        model = _model(cr, kind, args.hidden)
+        state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
         tmodel = _model(torch, kind, args.hidden)
-        tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in states[kind].items()})
-        t_th = median_time(adam_classifier_step(torch, tmodel, torch.from_numpy(x_np),
-                                            torch.from_numpy(y_np)),
-                           args.repeats, warmup=3)
-        rows.append([kind, f"{mine[kind] * 1e3:.1f}", f"{t_th * 1e3:.1f}",
-                     f"{mine[kind] / t_th:.2f}"])
+        tmodel.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()})
+        t = paired_times(adam_classifier_step(cr, model, cr.from_numpy(x_np),
+                                              cr.from_numpy(y_np)),
+                         adam_classifier_step(torch, tmodel, torch.from_numpy(x_np),
+                                              torch.from_numpy(y_np)),
+                         rounds=args.rounds, block=args.block)
+        rows.append([kind, f"{t['a'] * 1e3:.1f}", f"{t['b'] * 1e3:.1f}", f"{t['ratio']:.2f}",
+                     f"{t['q1']:.2f}-{t['q3']:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}")
     print_table(f"{'/'.join(KINDS)} training step (seq {args.seq}, input {INPUT}, hidden "
-                f"{args.hidden}, batch {args.batch}, batch_first, Linear head, Adam)",
-                ["model", "chainrule ms", "torch ms", "chainrule/torch"], rows)
-
+                f"{args.hidden}, batch {args.batch}, batch_first, Linear head, Adam; "
+                f"{args.rounds} alternating rounds of {args.block} steps)",
+                ["model", "chainrule ms", "torch ms", "chainrule/torch", "ratio quartiles"],
+                rows)
 
 if __name__ == "__main__":
     main()
