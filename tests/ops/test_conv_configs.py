@@ -66,3 +66,37 @@ def test_conv_matches_torch(op, x_shape, w_shape, kw):
     np.testing.assert_allclose(cy.detach().numpy(), ty.detach().numpy(), atol=1e-10)
     np.testing.assert_allclose(cx.grad.numpy(), tx.grad.numpy(), atol=1e-10)
     np.testing.assert_allclose(cw.grad.numpy(), tw.grad.numpy(), atol=1e-10)
+
+
+# Strides in the rows with a kernel height they divide: the wide grid stores the padded rows
+# in phases (conv._Geometry.phases); these shapes take that path (checked in the test).
+PHASED = [
+    ("conv2d", (2, 4, 14, 14), (8, 4, 4, 4), dict(stride=2, padding=1)),          # DCGAN
+    ("conv2d", (2, 4, 15, 13), (8, 4, 4, 4), dict(stride=2, padding=1)),          # odd sizes
+    ("conv2d", (2, 6, 9, 11), (4, 3, 2, 3), dict(stride=(2, 1), padding=(0, 1), groups=2)),
+    ("conv2d", (2, 4, 12, 12), (6, 4, 3, 3), dict(stride=3, padding=2, dilation=(1, 2))),
+    ("conv2d", (2, 4, 10, 10), (5, 4, 6, 2), dict(stride=(3, 2), padding=(2, 0))),
+    ("conv_transpose2d", (2, 8, 7, 7), (8, 4, 4, 4), dict(stride=2, padding=1)),  # DCGAN
+    ("conv_transpose2d", (2, 8, 5, 6), (8, 3, 4, 4), dict(stride=2, padding=1,
+                                                          output_padding=1)),
+    ("conv_transpose2d", (2, 6, 4, 5), (6, 2, 3, 2), dict(stride=(3, 2), padding=(1, 0),
+                                                          groups=2)),
+]
+
+
+@pytest.mark.parametrize("op,x_shape,w_shape,kw", PHASED,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(PHASED)])
+def test_row_phased_grid_matches_torch(op, x_shape, w_shape, kw):
+    from chainrule.ops import conv as C
+    built = []
+    init = C._Geometry.__init__
+
+    def spy(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        built.append(self.phases)
+    C._Geometry.__init__ = spy
+    try:
+        test_conv_matches_torch(op, x_shape, w_shape, kw)
+    finally:
+        C._Geometry.__init__ = init
+    assert max(built) > 1, "the phased grid was not used"

@@ -23,6 +23,12 @@ GEMM per image writes its output in place; with the wide grid, whose outputs are
 they are stored row by row, one GEMM covers a chunk of images, and the copy out also reorders (rows,
 n) to (n, rows).
 
+With a stride s in the rows that divides the kernel's height, the wide grid keeps the padded
+rows in s phases (row h at row h // s of phase h % s): kernel row a s + p reads phase p, a rows
+down, so a wide run covers only rows where outputs start (a 4x4 kernel, stride 2, 14 -> 7: 56
+cells per image instead of 112). Where the wide grid would still have over 1.5x the dense
+grid's cells, the dense grid is used (``_geometry``).
+
 The work goes in chunks of images whose columns take about ``_CHUNK_BYTES`` (2-4 MiB measured
 best on a machine with 1 MiB L2 per core and 32 MiB L3): each chunk's columns stay in cache
 between the copy and the GEMM, and no array of all the columns is ever held.
@@ -78,20 +84,47 @@ class _Geometry:
             padded[-1] = max(lo[-1] + in_size[-1], extent[-1] - lo[-1],
                              (out_size[-1] - 1) * s_last + 1)
             padded[-1] = -(-padded[-1] // s_last) * s_last
+        # a wide 2-D grid with a stride s in the rows: the padded rows stored as s phases (row
+        # h in phase h % s, at row h // s), so that each output row reads one row of a phase
+        # and a wide run covers only the rows that outputs start on (kernel rows a s + p read
+        # phase p, a rows down; needs s | kernel rows, no row dilation)
+        self.phases = stride[0] if (wide and len(kernel) == 2 and stride[0] > 1
+                                    and dilation[0] == 1 and kernel[0] % stride[0] == 0) else 1
+        if self.phases > 1:
+            padded[0] = -(-padded[0] // self.phases) * self.phases
         flat = [math.prod(padded[a + 1:]) for a in range(len(padded))]
         self.padded, self.area = tuple(padded), math.prod(padded)
         self.tap_steps = tuple(d * f for d, f in zip(dilation, flat))
-        if wide:
+        self.view_kernel = kernel           # the kernel's axes in the tap view
+        if self.phases > 1:
+            width, phase_len = padded[1], self.area // self.phases
+            self.view_kernel = (kernel[0] // self.phases, self.phases, kernel[1])
+            self.tap_steps = (width, phase_len, dilation[1])
+            self.out_steps = (width // s_last, 1)
+            self.grid, self.reads = (out_size[0] * self.out_steps[0],), (s_last,)
+        elif wide:
             self.out_steps = tuple(f * s // s_last for f, s in zip(flat, stride))
             self.grid, self.reads = (out_size[0] * self.out_steps[0],), (s_last,)
         else:
             self.out_steps = tuple(math.prod(out_size[a + 1:]) for a in range(len(out_size)))
             self.grid, self.reads = out_size, tuple(f * s for f, s in zip(flat, stride))
         self.cells = math.prod(self.grid)
-        last = sum((k - 1) * t for k, t in zip(kernel, self.tap_steps)) + \
+        last = sum((k - 1) * t for k, t in zip(self.view_kernel, self.tap_steps)) + \
             sum((g - 1) * r for g, r in zip(self.grid, self.reads))
         self.buflen = max(self.area, last + 1)
         self.place = tuple(slice(p, p + n) for p, n in zip(lo, in_size))
+        if self.phases > 1:     # per phase: (input rows, (phase, its rows, columns)) to copy
+            s0, rows = self.phases, padded[0] // self.phases
+            self.phase_places = []
+            for ph in range(s0):
+                i0 = (ph - lo[0]) % s0              # the first input row of this phase
+                count = -(-(in_size[0] - i0) // s0) if i0 < in_size[0] else 0
+                r0 = (lo[0] + i0) // s0
+                if count:
+                    self.phase_places.append(
+                        ((Ellipsis, slice(i0, None, s0), slice(None)),
+                         (Ellipsis, ph, slice(r0, r0 + count), self.place[1])))
+            self.phased_shape = (s0, rows, padded[1])
         # the kernel covers the whole unpadded input once (a DCGAN's first and last layers):
         # the columns are the images themselves, and each of the three functions is one GEMM
         self.full = (groups == 1 and all(o == 1 for o in out_size)
@@ -125,17 +158,34 @@ class _Geometry:
 
 
 def _pad(x, geo: _Geometry):
-    """x (n, C, *in_size) zero-padded and flattened per image: (n, C, buflen)."""
+    """x (n, C, *in_size) zero-padded and flattened per image: (n, C, buflen) (the rows in
+    their phases when ``geo.phases`` > 1)."""
     n, c = x.shape[:2]
     buf = np.zeros((n, c, geo.buflen), x.dtype)
-    buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)] = x
+    if geo.phases > 1:
+        phased = buf[:, :, :geo.area].reshape((n, c) + geo.phased_shape)
+        for src, dst in geo.phase_places:
+            phased[dst] = x[src]
+    else:
+        buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)] = x
     return buf
 
 
+def _unpad(buf, geo: _Geometry, out) -> None:
+    """out (n, C, *in_size) = the image inside the padded buffer (the inverse of ``_pad``)."""
+    n, c = out.shape[:2]
+    if geo.phases > 1:
+        phased = buf[:, :, :geo.area].reshape((n, c) + geo.phased_shape)
+        for src, dst in geo.phase_places:
+            out[src] = phased[dst]
+    else:
+        out[...] = buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)]
+
+
 def _tap_view(buf, geo: _Geometry, writeable: bool = False):
-    """What every tap reads: the view (n, C, *kernel, *grid) of ``buf`` (n, C, buflen)."""
+    """What every tap reads: the view (n, C, *view_kernel, *grid) of ``buf`` (n, C, buflen)."""
     item = buf.itemsize
-    return _as_strided(buf, buf.shape[:2] + geo.kernel + geo.grid,
+    return _as_strided(buf, buf.shape[:2] + geo.view_kernel + geo.grid,
                        buf.strides[:2] + tuple(s * item for s in geo.tap_steps + geo.reads),
                        writeable=writeable)
 
@@ -170,7 +220,7 @@ def _im2col(x, geo: _Geometry):
     """cols[n, (c, t), q] = x_pad[n, c, off[t] + r q]: a grid array of C taps rows."""
     n, c = x.shape[:2]
     cols = _new_grid(n, c * geo.taps, geo, x.dtype, np.empty)
-    np.copyto(_by_image(cols, geo).reshape((n, c) + geo.kernel + geo.grid),
+    np.copyto(_by_image(cols, geo).reshape((n, c) + geo.view_kernel + geo.grid),
               _tap_view(_pad(x, geo), geo))
     return cols
 
@@ -180,11 +230,11 @@ def _col2im(cols, geo: _Geometry, out) -> None:
     n, c = out.shape[:2]
     buf = np.zeros((n, c, geo.buflen), cols.dtype)
     view = _tap_view(buf, geo, writeable=True)
-    cols = _by_image(cols, geo).reshape((n, c) + geo.kernel + geo.grid)
-    for tap in itertools.product(*(range(k) for k in geo.kernel)):
+    cols = _by_image(cols, geo).reshape((n, c) + geo.view_kernel + geo.grid)
+    for tap in itertools.product(*(range(k) for k in geo.view_kernel)):
         part = view[(slice(None), slice(None)) + tap]
         np.add(part, cols[(slice(None), slice(None)) + tap], out=part)
-    out[...] = buf[:, :, :geo.area].reshape(n, c, *geo.padded)[(..., *geo.place)]
+    _unpad(buf, geo, out)
 
 
 def _outputs(grid, geo: _Geometry, writeable: bool = False):
@@ -616,9 +666,9 @@ def _wide(weight, groups) -> bool:
 
 def _geometry(in_size, out_size, kernel, stride, dilation, lo, groups: int, weight):
     """The convolution's ``_Geometry``: the wide grid where ``_wide`` prefers it, unless its
-    unused cells make it more than 1.5x the dense grid (a stride in the rows: with stride 2
-    each output row spans two padded rows, and a 4x4 kernel on 14 -> 7 has 112 wide cells per
-    image for 49 outputs; the dense grid measured 0.6-0.8x the time there)."""
+    unused cells make it more than 1.5x the dense grid (a row stride that the kernel's height
+    is not a multiple of, so the rows cannot be phased: each output row then spans s padded
+    rows of the wide run)."""
     geo = _Geometry(in_size, out_size, kernel, stride, dilation, lo, groups,
                     _wide(weight, groups))
     if geo.wide and geo.cells > 1.5 * math.prod(out_size):
