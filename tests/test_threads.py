@@ -172,3 +172,42 @@ def test_threads_work_in_a_forked_child(threads):
     child.join(timeout=60)
     assert child.exitcode == 0
     assert queue.get(timeout=5) == sum(range(16))
+
+
+class _FakeBlas:
+    """A BLAS handle with one process-wide thread count (threadpoolctl's interface)."""
+
+    def __init__(self, n):
+        self.num_threads = n
+
+    def set_num_threads(self, n):
+        self.num_threads = n
+
+
+def test_blas_setting_restored_after_concurrent_callers(threads, monkeypatch):
+    """Two user threads in blas_on_one_thread at once: the BLAS is on one thread while either
+    is inside, and back at its setting when both have left, whichever leaves first. (A fake
+    BLAS handle: OpenBLAS ignores thread counts set from threads other than the main one.)"""
+    import threading
+    fake = _FakeBlas(2)
+    monkeypatch.setitem(_threads._state, "blas", [fake])
+    inside, first_out = threading.Barrier(3), threading.Event()
+    seen = []
+
+    def user(leave_first):
+        with _threads.blas_on_one_thread():
+            inside.wait(timeout=10)
+            seen.append(fake.num_threads)
+            if not leave_first:
+                first_out.wait(timeout=10)
+                seen.append(fake.num_threads)       # the other one has left by now
+        if leave_first:
+            first_out.set()
+    workers = [threading.Thread(target=user, args=(k == 0,)) for k in range(2)]
+    for w in workers:
+        w.start()
+    inside.wait(timeout=10)
+    for w in workers:
+        w.join(timeout=10)
+    assert seen == [1, 1, 1]
+    assert fake.num_threads == 2

@@ -103,19 +103,30 @@ def _blas_libraries() -> list:
     return _state["blas"]
 
 
+_blas_lock = threading.Lock()
+_blas_users = {"count": 0, "saved": []}    # callers inside blas_on_one_thread, the settings
+
+
 @contextlib.contextmanager
 def blas_on_one_thread():
     """The BLAS single-threaded while inside (for code that calls many GEMMs from chainrule's
-    threads, or between chainrule's parallel passes)."""
+    threads, or between chainrule's parallel passes). Callers on several threads at once share
+    one setting: the first saves the BLAS's thread counts, the last puts them back."""
     libs = _blas_libraries()
-    saved = [lib.num_threads for lib in libs]
-    for lib in libs:
-        lib.set_num_threads(1)
+    with _blas_lock:
+        if _blas_users["count"] == 0:
+            _blas_users["saved"] = [lib.num_threads for lib in libs]
+            for lib in libs:
+                lib.set_num_threads(1)
+        _blas_users["count"] += 1
     try:
         yield
     finally:
-        for lib, n in zip(libs, saved):
-            lib.set_num_threads(n)
+        with _blas_lock:
+            _blas_users["count"] -= 1
+            if _blas_users["count"] == 0:
+                for lib, n in zip(libs, _blas_users["saved"]):
+                    lib.set_num_threads(n)
 
 
 def run_chunks(fn, chunks: list, nbytes: int | None = None, blas: bool = False) -> list:
