@@ -1,10 +1,11 @@
-"""Intra-op threads: one large memory-bound pass (ReLU, batch norm, max pooling) split into
-chunks that several threads run at once.
+"""Intra-op threads: one large pass of an op (convolution, batch norm, max pooling, ReLU)
+split into chunks that several threads run at once.
 
 NumPy releases the GIL inside its loops, so two threads run two chunks of one op truly in
-parallel. GEMMs need none of this (the BLAS has its own threads); memory-bound passes do: on a
-2-core machine they run about 1.3-1.5x faster on two threads, as torch's do. Results do not
-depend on the thread count: each chunk writes its own rows, and per-chunk partial results
+parallel. A lone GEMM needs none of this (the BLAS has its own threads); memory-bound passes
+do: on a 2-core machine the CNN's batch norm and max-pool forwards run about 1.6x faster on
+two threads, its ReLU 1.25x (``python -m benchmarks.cnn_layers [--threads 1]``). Results do
+not depend on the thread count: each chunk writes its own rows, and per-chunk partial results
 come back in chunk order, so reductions add them in the same order as one thread would.
 
 Chunks that each call a GEMM (convolutions) run with the BLAS single-threaded meanwhile
