@@ -71,6 +71,7 @@ def test_conv_matches_torch(op, x_shape, w_shape, kw):
 # Strides in the rows with a kernel height they divide: the wide grid stores the padded rows
 # in phases (conv._Geometry.phases); these shapes take that path (checked in the test).
 PHASED = [
+    ("conv2d", (2, 8, 12, 12), (6, 8, 3, 3), dict(stride=3, padding=1)),
     ("conv2d", (2, 4, 14, 14), (8, 4, 4, 4), dict(stride=2, padding=1)),          # DCGAN
     ("conv2d", (2, 4, 15, 13), (8, 4, 4, 4), dict(stride=2, padding=1)),          # odd sizes
     ("conv2d", (2, 6, 9, 11), (4, 3, 2, 3), dict(stride=(2, 1), padding=(0, 1), groups=2)),
