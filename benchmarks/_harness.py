@@ -3,8 +3,9 @@
 Method (docs/performance.md): warm-ups first; then each library is timed in its own block (never
 interleaved call by call: OpenBLAS threads spin for ~0.1 s after a call and would bill the other
 library); several repeats; medians; torch gets as many threads as the BLAS NumPy uses. Where one
-step is long enough, ``paired_times`` alternates blocks of the two libraries with pauses between
-them, so that both see the same moments of a machine whose speed drifts by 2x within seconds. The
+step is long enough, ``interleaved_times``/``paired_times`` alternate blocks of the libraries with
+pauses between them, so that all see the same moments of a machine whose speed drifts by 2x
+within seconds. The
 allocator settings below are applied to both libraries alike (glibc otherwise returns big blocks
 to the OS and page-faults on every step).
 """
@@ -88,25 +89,37 @@ def median_time(step, repeats: int = 30, warmup: int = 5, inner: int = 1) -> flo
     return statistics.median(samples)
 
 
+def interleaved_times(steps: list, rounds: int = 12, block: int = 5, warmup: int = 3,
+                      pause: float = 0.2, inner: int = 1) -> list:
+    """Time several steps in alternating blocks (``block`` samples of ``inner`` calls of each
+    step in turn, a pause before each block; ``rounds`` times) so that all see the same moments
+    of a noisy machine; the pauses outlast OpenBLAS's and OpenMP's spinning threads, so no
+    library bills another. Returns, per step, its per-round median seconds per call."""
+    for _ in range(warmup):
+        for step in steps:
+            step()
+    medians = [[] for _ in steps]
+    for _ in range(rounds):
+        for step, meds in zip(steps, medians):
+            time.sleep(pause)
+            meds.append(median_time(step, block, warmup=0, inner=inner))
+    return medians
+
+
+def ratio_summary(a: list, b: list) -> dict:
+    """From per-round times of two steps: their medians ("a", "b"), the median of the
+    per-round ratios a/b ("ratio") and its lower and upper quartiles ("q1", "q3")."""
+    ratios = sorted(x / y for x, y in zip(a, b))
+    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
+    return {"a": statistics.median(a), "b": statistics.median(b),
+            "ratio": statistics.median(ratios), "q1": q1, "q3": q3}
+
+
 def paired_times(step_a, step_b, rounds: int = 12, block: int = 5, warmup: int = 3,
                  pause: float = 0.2) -> dict:
-    """Time two steps in alternating blocks (``block`` calls of a, pause, ``block`` calls of b,
-    pause; ``rounds`` times) so that both see the same moments of a noisy machine; the pauses
-    outlast OpenBLAS's and OpenMP's spinning threads, so neither library bills the other.
-    Returns the medians of the per-block medians ("a", "b", seconds), the median of the
-    per-round ratios a/b ("ratio") and their lower and upper quartiles ("q1", "q3")."""
-    for _ in range(warmup):
-        step_a()
-        step_b()
-    med_a, med_b = [], []
-    for _ in range(rounds):
-        for step, meds in ((step_a, med_a), (step_b, med_b)):
-            time.sleep(pause)
-            meds.append(median_time(step, block, warmup=0))
-    ratios = sorted(a / b for a, b in zip(med_a, med_b))
-    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else (ratios[0],) * 3
-    return {"a": statistics.median(med_a), "b": statistics.median(med_b),
-            "ratio": statistics.median(ratios), "q1": q1, "q3": q3}
+    """Two steps timed in alternating blocks (``interleaved_times``), summarised by
+    ``ratio_summary``: the ratio is step_a's time over step_b's."""
+    return ratio_summary(*interleaved_times([step_a, step_b], rounds, block, warmup, pause))
 
 
 def machine() -> str:

@@ -1,19 +1,20 @@
 """Training step of the 784-256-256-10 tanh MLP (softmax cross-entropy, plain SGD): chainrule vs
 PyTorch eager in one run, plus a hand-written NumPy step as the floor of what NumPy allows.
 
-    python -m benchmarks.mlp [--repeats 30]
+    python -m benchmarks.mlp [--rounds 12] [--block 15] [--batches 64,256]
 
-Prints milliseconds per step and the ratios chainrule/torch and numpy/torch (lower is better).
+The three run in alternating blocks (``_harness.interleaved_times``). Prints the median
+milliseconds per step and the medians of the per-round ratios chainrule/torch (with quartiles)
+and numpy/torch (lower is better).
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
-from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
-                       print_table)
+from ._harness import (reexec_with_allocator_settings, setup_torch, interleaved_times, machine,
+                       print_table, ratio_summary)
 
 SIZES = (784, 256, 256, 10)
 LR = 0.01
@@ -106,31 +107,29 @@ def numpy_step(x, y):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=12,
+                    help="alternating blocks of the chainrule, NumPy and torch steps")
+    ap.add_argument("--block", type=int, default=15, help="timing samples per block")
     ap.add_argument("--batches", default="64,256")
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
     batches = [int(b) for b in args.batches.split(",")]
-    inner = {b: max(1, 2048 // b) for b in batches}
-    mine = {}
-    for batch in batches:               # all NumPy-side timings first (see setup_torch)
-        x, y = data(batch)
-        mine[batch] = (median_time(chainrule_step(x, y), args.repeats, inner=inner[batch]),
-                       median_time(numpy_step(x, y), args.repeats, inner=inner[batch]))
-    time.sleep(0.2)
     torch = setup_torch()
     rows = []
     for batch in batches:
         x, y = data(batch)
-        t_th = median_time(torch_step(torch, x, y), args.repeats, inner=inner[batch])
-        t_cr, t_np = mine[batch]
-        rows.append([batch, f"{t_cr * 1e3:.3f}", f"{t_th * 1e3:.3f}", f"{t_np * 1e3:.3f}",
-                     f"{t_cr / t_th:.2f}", f"{t_np / t_th:.2f}"])
+        t_cr, t_np, t_th = interleaved_times(
+            [chainrule_step(x, y), numpy_step(x, y), torch_step(torch, x, y)],
+            rounds=args.rounds, block=args.block, inner=max(1, 2048 // batch))
+        mine, floor = ratio_summary(t_cr, t_th), ratio_summary(t_np, t_th)
+        rows.append([batch, f"{mine['a'] * 1e3:.3f}", f"{mine['b'] * 1e3:.3f}",
+                     f"{floor['a'] * 1e3:.3f}", f"{mine['ratio']:.2f}",
+                     f"{mine['q1']:.2f}-{mine['q3']:.2f}", f"{floor['ratio']:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}")
-    print_table("MLP 784-256-256-10 tanh, cross-entropy, SGD: one training step",
+    print_table(f"MLP 784-256-256-10 tanh, cross-entropy, SGD: one training step "
+                f"({args.rounds} alternating rounds)",
                 ["batch", "chainrule ms", "torch ms", "numpy ms", "chainrule/torch",
-                 "numpy/torch"], rows)
-
+                 "quartiles", "numpy/torch"], rows)
 
 if __name__ == "__main__":
     main()
