@@ -32,6 +32,16 @@ def test_set_and_get_num_threads(threads):
     assert cr.get_num_threads() == 3
 
 
+def test_interop_threads_are_remembered():
+    before = cr.get_num_interop_threads()
+    assert before >= 1
+    cr.set_num_interop_threads(3)
+    assert cr.get_num_interop_threads() == 3
+    with pytest.raises(RuntimeError, match="positive integer"):
+        cr.set_num_interop_threads(0)
+    cr.set_num_interop_threads(before)
+
+
 def test_run_chunks_keeps_order_and_uses_threads(threads):
     threads(2)
     import threading

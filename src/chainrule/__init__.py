@@ -27,7 +27,8 @@ from ._format import set_printoptions, get_printoptions, printoptions
 from .random import (Generator, manual_seed, seed, initial_seed, default_generator,
                      get_rng_state, set_rng_state)
 from .io import save, load
-from ._threads import get_num_threads, set_num_threads
+from ._threads import (get_num_threads, set_num_threads, get_num_interop_threads,
+                       set_num_interop_threads)
 
 from .tensor_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor,
                            ShortTensor, CharTensor, ByteTensor, BoolTensor)

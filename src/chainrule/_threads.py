@@ -30,7 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-__all__ = ["get_num_threads", "set_num_threads", "run_chunks", "row_chunks", "map_flat", "matmul",
+__all__ = ["get_num_threads", "set_num_threads", "get_num_interop_threads",
+           "set_num_interop_threads", "run_chunks", "row_chunks", "map_flat", "matmul",
            "blas_on_one_thread"]
 
 # A pass smaller than this runs on one thread: handing a chunk to another thread costs about
@@ -75,6 +76,20 @@ def set_num_threads(n: int) -> None:
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise RuntimeError(f"set_num_threads expects a positive integer, got {n!r}")
     _state["threads"] = n
+
+
+def get_num_interop_threads() -> int:
+    """torch.get_num_interop_threads: chainrule runs one op at a time, so this is only the
+    number last set (torch's default: the CPUs)."""
+    return _state.get("interop", _default_threads())
+
+
+def set_num_interop_threads(n: int) -> None:
+    """torch.set_num_interop_threads: accepted and remembered (chainrule has no inter-op
+    parallelism: ops run one after another on the calling thread)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise RuntimeError(f"set_num_interop_threads expects a positive integer, got {n!r}")
+    _state["interop"] = n
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
