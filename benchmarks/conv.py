@@ -1,12 +1,13 @@
 """conv2d forward and forward+backward at the shapes of a small MNIST CNN: chainrule vs PyTorch
 eager (oneDNN) in one run.
 
-    python -m benchmarks.conv [--repeats 30] [--batch 128]
+    python -m benchmarks.conv [--rounds 10] [--block 5] [--batch 128]
 
 Layers (kernel 3, padding 1, bias): 1->32 channels at 28x28 (the input needs no gradient) and
 32->64 at 14x14 (the input needs one, as inside a network). "forward" records the graph as a
-training step does; "fwd+bwd" adds ``y.backward(g)`` for a fixed ``g``. Prints milliseconds per
-call and the ratio chainrule/torch (lower is better).
+training step does; "fwd+bwd" adds ``y.backward(g)`` for a fixed ``g``. The two libraries run in
+alternating blocks (``_harness.paired_times``). Prints the median milliseconds per call, the
+median of the per-round ratios chainrule/torch (lower is better) and their quartiles.
 
 The harness drops this workplace's OpenBLAS pin to Haswell (AVX2) kernels before timing, so
 NumPy runs the kernels it detects (AVX-512 here); the header line names them.
@@ -15,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
 
 import numpy as np
 
-from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
+from ._harness import (reexec_with_allocator_settings, setup_torch, paired_times, machine,
                        print_table)
 
 # (name, in channels, out channels, image size, input requires grad)
@@ -54,31 +54,30 @@ def steps(lib, F, x_np, w_np, b_np, g_np, x_grad: bool):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=10,
+                    help="alternating blocks of chainrule and torch calls")
+    ap.add_argument("--block", type=int, default=5, help="calls per block")
     ap.add_argument("--batch", type=int, default=128)
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
     import chainrule as cr
     import chainrule.nn.functional as crF
-    mine = {}
-    for name, c_in, c_out, size, x_grad in LAYERS:   # all NumPy-side timings first
-        fwd, fwd_bwd = steps(cr, crF, *arrays(args.batch, c_in, c_out, size), x_grad)
-        mine[name] = (median_time(fwd, args.repeats), median_time(fwd_bwd, args.repeats))
-    time.sleep(0.2)
     torch = setup_torch()
     rows = []
     for name, c_in, c_out, size, x_grad in LAYERS:
-        fwd, fwd_bwd = steps(torch, torch.nn.functional, *arrays(args.batch, c_in, c_out, size),
-                             x_grad)
-        theirs = (median_time(fwd, args.repeats), median_time(fwd_bwd, args.repeats))
-        for what, t_cr, t_th in zip(("forward", "fwd+bwd"), mine[name], theirs):
-            rows.append([name, what, f"{t_cr * 1e3:.2f}", f"{t_th * 1e3:.2f}",
-                         f"{t_cr / t_th:.2f}"])
+        data = arrays(args.batch, c_in, c_out, size)
+        mine = steps(cr, crF, *data, x_grad)
+        theirs = steps(torch, torch.nn.functional, *data, x_grad)
+        for what, step_cr, step_th in zip(("forward", "fwd+bwd"), mine, theirs):
+            t = paired_times(step_cr, step_th, rounds=args.rounds, block=args.block)
+            rows.append([name, what, f"{t['a'] * 1e3:.2f}", f"{t['b'] * 1e3:.2f}",
+                         f"{t['ratio']:.2f}", f"{t['q1']:.2f}-{t['q3']:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}, "
           f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(detected)')}")
-    print_table(f"conv2d, kernel 3, padding 1, batch {args.batch}, float32",
-                ["layer", "pass", "chainrule ms", "torch ms", "chainrule/torch"], rows)
-
+    print_table(f"conv2d, kernel 3, padding 1, batch {args.batch}, float32 ({args.rounds} "
+                f"alternating rounds)",
+                ["layer", "pass", "chainrule ms", "torch ms", "chainrule/torch", "quartiles"],
+                rows)
 
 if __name__ == "__main__":
     main()

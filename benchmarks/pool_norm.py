@@ -1,18 +1,19 @@
 """Forward + backward of max_pool2d(2) and of training-mode batch_norm (with affine parameters and
 running statistics): chainrule vs PyTorch eager in one run.
 
-    python -m benchmarks.pool_norm [--repeats 30]
+    python -m benchmarks.pool_norm [--rounds 10] [--block 5]
 
-Prints milliseconds per forward+backward and the ratio chainrule/torch (lower is better).
+The two libraries run in alternating blocks (``_harness.paired_times``). Prints the median
+milliseconds per forward+backward, the median of the per-round ratios chainrule/torch (lower is
+better) and their quartiles.
 """
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
-from ._harness import (reexec_with_allocator_settings, setup_torch, median_time, machine,
+from ._harness import (reexec_with_allocator_settings, setup_torch, paired_times, machine,
                        print_table)
 
 SHAPES = ((128, 32, 28, 28), (128, 64, 14, 14))
@@ -49,28 +50,27 @@ def steps(lib, F, shape):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--repeats", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=10,
+                    help="alternating blocks of chainrule and torch calls")
+    ap.add_argument("--block", type=int, default=5, help="calls per block")
     args = ap.parse_args(argv)
     reexec_with_allocator_settings()
     import chainrule as cr
     import chainrule.nn.functional as cF
-    mine = {}
-    for shape in SHAPES:                # all NumPy-side timings first (see setup_torch)
-        for name, step in steps(cr, cF, shape).items():
-            mine[name, shape] = median_time(step, args.repeats)
-    time.sleep(0.2)
     torch = setup_torch()
     rows = []
     for shape in SHAPES:
-        for name, step in steps(torch, torch.nn.functional, shape).items():
-            t_th = median_time(step, args.repeats)
-            t_cr = mine[name, shape]
-            rows.append([name, "x".join(map(str, shape)), f"{t_cr * 1e3:.2f}",
-                         f"{t_th * 1e3:.2f}", f"{t_cr / t_th:.2f}"])
+        mine, theirs = steps(cr, cF, shape), steps(torch, torch.nn.functional, shape)
+        for name in mine:
+            t = paired_times(mine[name], theirs[name], rounds=args.rounds, block=args.block)
+            rows.append([name, "x".join(map(str, shape)), f"{t['a'] * 1e3:.2f}",
+                         f"{t['b'] * 1e3:.2f}", f"{t['ratio']:.2f}",
+                         f"{t['q1']:.2f}-{t['q3']:.2f}"])
     print(f"machine: {machine()}, torch {torch.__version__}")
-    print_table("pooling and normalisation: forward + backward, float32",
-                ["op", "input", "chainrule ms", "torch ms", "chainrule/torch"], rows)
-
+    print_table(f"pooling and normalisation: forward + backward, float32 ({args.rounds} "
+                f"alternating rounds)",
+                ["op", "input", "chainrule ms", "torch ms", "chainrule/torch", "quartiles"],
+                rows)
 
 if __name__ == "__main__":
     main()
