@@ -48,7 +48,7 @@ class BatchNorm(Function):
         ch = ctx.channels = Channels(x.shape)
         n = ch.count
         xv = x.reshape(ch.view)
-        mean = ch.sum_array(xv) / n
+        mean = ch.run(lambda r0, r1: ch.sum_array(xv[r0:r1]), x.itemsize) / n
         mean_s = ch.spread_array(mean)
         dtype = np.result_type(x, mean)
 
@@ -112,7 +112,7 @@ class BatchNorm(Function):
             gc = g[r0:r1]
             xc = np.subtract(x[r0:r1], mean_s, dtype=dtype)
             cube = ch.cube_of(xc)
-            return np.stack([np.einsum("ncl->c", gc.reshape(cube)),
+            return np.stack([ch.sum_array(gc),
                              np.einsum("ncl,ncl->c", gc.reshape(cube), xc.reshape(cube))])
 
         g_sum, gxc_sum = ch.run(sums, x.itemsize)
@@ -166,8 +166,9 @@ class Channels:
         return (chunk.shape[0] if self.rows else 1, self.c, self.l)
 
     def sum_array(self, x):
-        """Per-channel sums of an array in ``view`` (an einsum: 3x NumPy's sum over dims)."""
-        return np.einsum("ncl->c", x.reshape(self.cube))
+        """Per-channel sums of an array in ``view``, or of a chunk of its rows (an einsum: 3x
+        NumPy's sum over dims)."""
+        return np.einsum("ncl->c", x.reshape(self.cube_of(x)))
 
     def spread_array(self, v):
         """A per-channel array (C,) shaped to broadcast over ``view``."""
