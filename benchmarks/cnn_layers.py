@@ -10,23 +10,15 @@ output gradient; backward time = median(forward + backward) - median(forward).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
-from ._harness import reexec_with_allocator_settings, machine, print_table, setup_torch
+from ._harness import (machine, median_time, print_table, reexec_with_allocator_settings,
+                       setup_torch)
 
 
 def _median_ms(fn, repeats: int) -> float:
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1e3
+    return median_time(fn, repeats, warmup=3) * 1e3
 
 
 def _layer_rows(lib, layers, x0, repeats: int) -> list:

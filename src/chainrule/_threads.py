@@ -21,18 +21,18 @@ docs/performance.md).
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import math
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 __all__ = ["get_num_threads", "set_num_threads", "get_num_interop_threads",
-           "set_num_interop_threads", "run_chunks", "row_chunks", "map_flat", "matmul",
-           "blas_on_one_thread"]
+           "set_num_interop_threads", "run_chunks", "row_chunks", "sum_parts", "map_flat",
+           "matmul", "blas_on_one_thread"]
 
 # A pass smaller than this runs on one thread: handing a chunk to another thread costs about
 # 20-50 us, a memory-bound pass over 1 MiB about 100 us.
@@ -92,9 +92,11 @@ def set_num_interop_threads(n: int) -> None:
     _state["interop"] = n
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    """The helper threads, created on first use and again after a fork (a child process has
-    none of its parent's threads)."""
+def _executor(workers: int):
+    """The helper threads (a ThreadPoolExecutor, imported on first use: ~7 ms of import time),
+    created on first use and again after a fork (a child process has none of its parent's
+    threads)."""
+    from concurrent.futures import ThreadPoolExecutor
     if _state["pool"] is None or _state["pid"] != os.getpid() or _state["pool_size"] < workers:
         if _state["pool"] is not None and _state["pid"] == os.getpid():
             _state["pool"].shutdown(wait=False)
@@ -109,6 +111,12 @@ def row_chunks(rows: int, row_bytes: int, chunk_bytes: int) -> list:
     made of per-chunk parts."""
     step = max(1, chunk_bytes // max(1, row_bytes))
     return [(r0, min(rows, r0 + step)) for r0 in range(0, rows, step)] or [(0, 0)]
+
+
+def sum_parts(parts: list):
+    """The sum of per-chunk partial results (what ``run_chunks`` returns) in chunk order, so
+    the same on any number of threads; None when the chunks return None."""
+    return None if parts[0] is None else functools.reduce(np.add, parts)
 
 
 def _blas_libraries() -> list:

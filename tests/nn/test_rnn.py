@@ -396,6 +396,11 @@ def _lstm_call(mod, x, hx=None):
      r"LSTM: Expected hx\[1\] size \[1, 2, 4\], got \[1, 3, 4\]"),
     ("LSTM(3, 4, bidirectional=True)", (5, 2, 3), [(1, 2, 4), (2, 2, 4)], RuntimeError,
      r"LSTM: Expected hx\[0\] size \[2, 2, 4\], got \[1, 2, 4\]"),
+    # with projections h0 has proj_size features, c0 hidden_size
+    ("LSTM(3, 4, proj_size=2)", (5, 2, 3), [(1, 2, 4), (1, 2, 4)], RuntimeError,
+     r"LSTM: Expected hx\[0\] size \[1, 2, 2\], got \[1, 2, 4\]"),
+    ("LSTM(3, 4, proj_size=2)", (5, 2, 3), [(1, 2, 2), (1, 2, 2)], RuntimeError,
+     r"LSTM: Expected hx\[1\] size \[1, 2, 4\], got \[1, 2, 2\]"),
     ("LSTMCell(3, 4)", (2, 2, 3), None, ValueError,
      "LSTMCell: Expected input to be 1D or 2D, got 3D"),
     ("GRUCell(3, 4)", (2, 5), None, RuntimeError,
@@ -415,6 +420,19 @@ def test_input_and_state_errors(ctor, x, hx, error, match):
         states = tuple(ts) if len(ts) == 2 else ts[0]
     with pytest.raises(error, match=match):
         mod(cr.zeros(*x), states)
+
+
+def test_functional_lstm_checks_projection_weights():
+    """torch.lstm's flat parameters with projections: w_hr (P, H) after each direction's
+    biases; a w_hr of the wrong shape, or w_hh not (4H, P), is named in the error."""
+    x, h0, c0 = cr.zeros(5, 2, 3), cr.zeros(1, 2, 2), cr.zeros(1, 2, 4)
+    w_ih, b = cr.zeros(16, 3), cr.zeros(16)
+    with pytest.raises(RuntimeError, match=r"expected w_hr of shape \(2, 4\)"):
+        cr.lstm(x, (h0, c0), [w_ih, cr.zeros(16, 2), b, b, cr.zeros(2, 3)], True, 1, 0.0,
+                False, False, False)
+    with pytest.raises(RuntimeError, match=r"expected w_ih \(16, 3\) and w_hh \(16, 2\)"):
+        cr.lstm(x, (h0, c0), [w_ih, cr.zeros(16, 4), b, b, cr.zeros(2, 4)], True, 1, 0.0,
+                False, False, False)
 
 
 def test_type_errors():

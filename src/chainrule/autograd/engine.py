@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from ..backend import xp_of
 from . import grad_mode
-from .function import Function
+from .function import Function, memory_owner
 
 
 def _root_base(a):
-    while getattr(a, "base", None) is not None:
-        a = a.base
-    return id(a)
+    """An id for the memory behind array ``a`` (the same for every view of it)."""
+    return id(memory_owner(a))
 
 
 def run_backward(outputs, grad_outputs, retain_graph: bool, create_graph: bool,

@@ -216,9 +216,10 @@ class _RemovableHandle:
             self._hooks.remove(self._hook)
 
 
-def _memory_owner(a):
-    """The array that owns ``a``'s memory (``a`` itself when it is not a view)."""
-    while isinstance(getattr(a, "base", None), _np.ndarray):
+def memory_owner(a):
+    """What owns ``a``'s memory: the end of its chain of ``base``s (``a`` itself when it is
+    not a view). Two arrays alias when their owners are the same object."""
+    while getattr(a, "base", None) is not None:
         a = a.base
     return a
 
@@ -227,9 +228,9 @@ def _share_version(result, inputs) -> None:
     """A view of an input's memory (a reshape, slice, transpose, ... or the input's array
     itself) shares that input's version counter, as torch's views do: writing through either
     is seen by whatever saved the other."""
-    owner = _memory_owner(result._data)
+    owner = memory_owner(result._data)
     for t in inputs:
-        if isinstance(t, Tensor) and _memory_owner(t._data) is owner:
+        if isinstance(t, Tensor) and memory_owner(t._data) is owner:
             result._vc = t._vc
             return
 

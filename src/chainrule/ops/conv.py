@@ -41,11 +41,10 @@ where that is cheaper than GEMM + col2im (``_conv_transpose``).
 """
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
-from .._threads import matmul as threaded_matmul, run_chunks
+from .._threads import matmul as threaded_matmul, run_chunks, sum_parts
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
 from ..backend import np
@@ -338,9 +337,9 @@ def _conv_transpose(y, w, b, geo: _Geometry):
     """The adjoint of ``conv`` in x, plus b: (N, C, *in_size) from y (N, Co, *out_size).
 
     With stride 1 and no more output than twice the input channels, a convolution of y with
-    the flipped kernel (im2col of y, one GEMM) instead of GEMM + col2im: measured 0.45-0.8x
-    the time at 3x3 kernels for Co <= 2 C, 1.1-2x for Co = 4 C, where y's columns outgrow
-    the col2im's."""
+    the flipped kernel (im2col of y, one GEMM) instead of GEMM + col2im: faster where
+    Co <= 2 C, slower where Co = 4 C, whose columns of y outgrow col2im's (`python -m
+    benchmarks.kernels` times the CNN's 32 -> 64 case)."""
     n, c = y.shape[0], w.shape[1] * geo.groups
     if geo.full:                    # x[n, c, t] = sum_o y[n, o] w[o, c, t]
         out = threaded_matmul(y.reshape(n, -1), w.reshape(w.shape[0], -1)).reshape(
@@ -364,7 +363,7 @@ def _conv_weight(x, y, geo: _Geometry):
     if geo.full:                    # dw[o, c, t] = sum_n y[n, o] x[n, c, t]
         return threaded_matmul(y.reshape(n, -1).T, x.reshape(n, -1)).reshape(
             (y.shape[1], c) + geo.kernel)
-    dw_t = _sum_parts(run_chunks(
+    dw_t = sum_parts(run_chunks(
         lambda n0, n1: _conv_weight_chunk(_cols(x[n0:n1], geo), _grid(y[n0:n1], geo), geo),
         geo.chunks(n, c, x.itemsize), blas=True))
     return _weight(dw_t, geo)
@@ -393,13 +392,8 @@ def _conv_grads(x, w, g, geo: _Geometry, need: tuple):
                 if need[2] else None)
 
     parts = run_chunks(chunk, geo.chunks(n, c, x.itemsize), blas=True)
-    dw_t, db = (_sum_parts([p[i] for p in parts]) for i in (0, 1))
+    dw_t, db = (sum_parts([p[i] for p in parts]) for i in (0, 1))
     return dx, None if dw_t is None else _weight(dw_t, geo), db
-
-
-def _sum_parts(parts: list):
-    """The sum of per-chunk partial results in chunk order (None for None)."""
-    return None if parts[0] is None else functools.reduce(np.add, parts)
 
 
 def _flipped_grads(x, w, g, geo: _Geometry, need: tuple):
@@ -418,7 +412,7 @@ def _flipped_grads(x, w, g, geo: _Geometry, need: tuple):
         if need[1]:
             return _conv_weight_chunk(cols, _grid(x[n0:n1], fgeo), fgeo)
 
-    dwf_t = _sum_parts(run_chunks(chunk, fgeo.chunks(n, co, g.itemsize), blas=True))
+    dwf_t = sum_parts(run_chunks(chunk, fgeo.chunks(n, co, g.itemsize), blas=True))
     return (dx, None if dwf_t is None else _flipped_weight(_weight(dwf_t, fgeo), geo.groups),
             _bias_grad(g) if need[2] else None)
 
@@ -440,7 +434,7 @@ def _conv_transpose_grads(y, w, g, geo: _Geometry, need: tuple):
         if need[1]:
             return _conv_weight_chunk(cols, _grid(y[n0:n1], geo), geo)
 
-    dw_t = _sum_parts(run_chunks(chunk, geo.chunks(n, c, g.itemsize), blas=True))
+    dw_t = sum_parts(run_chunks(chunk, geo.chunks(n, c, g.itemsize), blas=True))
     db = _bias_grad(g) if need[2] else None
     return dy, None if dw_t is None else _weight(dw_t, geo), db
 

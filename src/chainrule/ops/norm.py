@@ -8,12 +8,11 @@ planes of (1, N*C, rest); their affine maps are Tensor ops on the result.
 """
 from __future__ import annotations
 
-import functools
 import math
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import is_grad_enabled
-from .._threads import row_chunks, run_chunks
+from .._threads import row_chunks, run_chunks, sum_parts
 from ..backend import np, scalar_type_name
 from ._util import Tensor, op_error, describe
 from .linalg import einsum
@@ -158,8 +157,8 @@ class Channels:
         ``_CHUNK_BYTES`` each, on several threads (``_threads.run_chunks``); the sum of what
         the calls return, in chunk order (None when they return nothing)."""
         row = itemsize * math.prod(self.view[1:])
-        out = run_chunks(fn, row_chunks(self.view[0], row, _CHUNK_BYTES), self.view[0] * row)
-        return None if out[0] is None else functools.reduce(np.add, out)
+        return sum_parts(run_chunks(fn, row_chunks(self.view[0], row, _CHUNK_BYTES),
+                                    self.view[0] * row))
 
     def cube_of(self, chunk) -> tuple:
         """The (n, C, L) shape of a chunk of ``view``."""
